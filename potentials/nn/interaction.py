@@ -1,0 +1,70 @@
+"""Equivariant convolution: neighbour features x edge harmonics, radial weights."""
+from __future__ import annotations
+
+import torch
+from e3nn import o3
+from e3nn.nn import FullyConnectedNet
+from torch import Tensor, nn
+
+from ._irreps import allowed_outputs
+
+__all__ = ["EquivariantConvolution"]
+
+
+class EquivariantConvolution(nn.Module):
+    """Message passing ``A_i = W sum_j R(r_ij) (h_j (x) Y(r_ij)) / avg_num_neighbors``.
+
+    The tensor product is channel-wise (``uvu``) with one weight per path and channel,
+    produced for every edge by an MLP of the radial basis and multiplied by the smooth
+    envelope, so messages vanish with two continuous derivatives at the cutoff.
+
+    Args:
+        irreps_in: irreps of the node features ``h``.
+        irreps_sh: irreps of the edge spherical harmonics ``Y``.
+        irreps_out: irreps of the aggregated output ``A`` (after a linear mix).
+        num_radial: size of the radial basis.
+        radial_hidden: width of the two hidden layers of the radial MLP.
+        avg_num_neighbors: normalisation of the neighbour sum.
+    """
+
+    def __init__(self, irreps_in: o3.Irreps, irreps_sh: o3.Irreps, irreps_out: o3.Irreps,
+                 num_radial: int, radial_hidden: int, avg_num_neighbors: float) -> None:
+        super().__init__()
+        self.avg_num_neighbors = float(avg_num_neighbors)
+        self.linear_up = o3.Linear(irreps_in, irreps_in)
+        mid, instructions = _uvu_paths(irreps_in, irreps_sh, irreps_out)
+        self.tensor_product = o3.TensorProduct(
+            irreps_in, irreps_sh, mid, instructions, shared_weights=False, internal_weights=False)
+        self.radial_mlp = FullyConnectedNet(
+            [num_radial, radial_hidden, radial_hidden, self.tensor_product.weight_numel],
+            torch.nn.functional.silu)
+        self.linear_out = o3.Linear(mid.simplify(), irreps_out)
+        self.irreps_out = irreps_out
+
+    def forward(self, node_features: Tensor, edge_sh: Tensor, edge_radial: Tensor,
+                edge_envelope: Tensor, edge_index: Tensor) -> Tensor:
+        """Shapes: node_features (N, dim_in), edge_sh (E, dim_sh), edge_radial (E, num_radial),
+        edge_envelope (E,), edge_index (2, E) [centre, neighbour] -> (N, dim_out)."""
+        centre, neighbour = edge_index[0], edge_index[1]
+        h = self.linear_up(node_features)
+        weights = self.radial_mlp(edge_radial) * edge_envelope.unsqueeze(-1)
+        messages = self.tensor_product(h[neighbour], edge_sh, weights)
+        summed = torch.zeros(node_features.shape[0], messages.shape[1],
+                             dtype=messages.dtype, device=messages.device)
+        summed = summed.index_add(0, centre, messages)
+        return self.linear_out(summed / self.avg_num_neighbors)
+
+
+def _uvu_paths(irreps_in: o3.Irreps, irreps_sh: o3.Irreps, irreps_out: o3.Irreps):
+    """Output irreps (sorted, not simplified) and ``uvu`` instructions of the convolution."""
+    mid: list[tuple[int, o3.Irrep]] = []
+    raw: list[tuple[int, int, o3.Irrep]] = []
+    for i1, (mul, ir1) in enumerate(irreps_in):
+        for i2, (_, ir2) in enumerate(irreps_sh):
+            for ir_out in allowed_outputs(ir1, ir2, irreps_out):
+                raw.append((i1, i2, ir_out))
+                mid.append((mul, ir_out))
+    mid_irreps = o3.Irreps(mid)
+    sorted_irreps, permutation, _ = mid_irreps.sort()
+    instructions = [(i1, i2, permutation[k], "uvu", True) for k, (i1, i2, _) in enumerate(raw)]
+    return sorted_irreps, instructions

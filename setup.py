@@ -1,0 +1,27 @@
+"""equiforce: E(3)-equivariant machine-learned potentials for long MD in ASE and OpenMM."""
+from setuptools import find_packages, setup
+
+setup(
+    name="equiforce",
+    version="0.1.0",
+    description="E(3)-equivariant interatomic potentials driving long MD in ASE and OpenMM",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.10",
+    packages=find_packages(include=["potentials", "potentials.*", "md_drivers", "md_drivers.*"]),
+    install_requires=[
+        "torch>=2.6",
+        "e3nn>=0.5.6",
+        "vesin>=0.6",
+        "vesin-torch>=0.6",
+        "ase>=3.23",
+        "numpy",
+        "scipy",
+        "pymatgen",
+        "tqdm",
+        "pyyaml",
+        "matplotlib",
+    ],
+    extras_require={"test": ["pytest"]},
+    entry_points={"console_scripts": ["equiforce = md_drivers.cli:main"]},
+)
