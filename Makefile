@@ -25,7 +25,7 @@ demo: $(STAMP)
 	$(VENV)/bin/equiforce demo
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_model.py
+	cd benchmarks && ../$(PY) bench_model.py && ../$(PY) bench_export.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

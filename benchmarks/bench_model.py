@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import resource
 import subprocess
 import sys
@@ -22,18 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def cu_atoms(num_atoms: int):
-    from ase.build import bulk
-
-    repeat = round((num_atoms / 4) ** (1 / 3))
-    if 4 * repeat**3 != num_atoms:
-        raise ValueError(f"{num_atoms} is not 4 n^3 (fcc cubic cells)")
-    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(repeat)
-    atoms.rattle(0.05, seed=0)
-    return atoms
+from _common import RESULTS, cu_atoms, save_results
 
 
 def model_case(num_atoms: int, dtype_name: str, repeats: int) -> dict:
@@ -67,12 +55,12 @@ def emt_trajectory(num_atoms: int, steps: int) -> tuple[list[np.ndarray], np.nda
     """Positions of a 300 K VelocityVerlet EMT run of fcc Cu (1 fs steps)."""
     from ase import units
     from ase.calculators.emt import EMT
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+    from ase.md.velocitydistribution import thermalize_momenta
     from ase.md.verlet import VelocityVerlet
 
     atoms = cu_atoms(num_atoms)
     atoms.calc = EMT()
-    MaxwellBoltzmannDistribution(atoms, temperature_K=600, rng=np.random.default_rng(0))
+    thermalize_momenta(atoms, temperature_K=600, rng=np.random.default_rng(0))
     dyn = VelocityVerlet(atoms, timestep=1.0 * units.fs)
     frames = []
     for _ in range(steps):
@@ -139,14 +127,7 @@ def main() -> None:
         print(f"neighbours N={n:5d}: fresh vesin {row['fresh_vesin_ms_per_step']:.2f} ms/step, "
               f"skin cache {row['skin_cache_ms_per_step']:.2f} ms/step "
               f"({row['rebuilds']} rebuilds in {row['md_steps']} steps, x{row['speedup']:.1f})")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": "bench_model", "machine": platform.platform(),
-               "torch": torch.__version__, "threads": 2, "model": model_rows,
-               "neighbors": nl_rows}
-    tmp = args.output.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(args.output)
-    print(f"saved {args.output}")
+    save_results("bench_model", {"model": model_rows, "neighbors": nl_rows}, args.output)
 
 
 if __name__ == "__main__":

@@ -1,84 +1,89 @@
 """ASE calculator for equiforce potentials."""
 from __future__ import annotations
 
-import copy
-from typing import Optional
+from pathlib import Path
+from typing import Optional, Union
 
 import numpy as np
 import torch
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
-from potentials import EquivariantPotential, VerletNeighborList, validate_structure
+from potentials import (DeployedPotential, EquivariantPotential, ModelFileError,
+                        VerletNeighborList, load, validate_structure)
 
-__all__ = ["EquiforceCalculator"]
+__all__ = ["EquiforceCalculator", "as_deployed"]
+
+ModelLike = Union[EquivariantPotential, DeployedPotential, str, Path]
 
 
 class EquiforceCalculator(Calculator):
-    """ASE calculator driving an :class:`~potentials.EquivariantPotential`.
+    """ASE calculator for an equiforce potential (in memory, TorchScript or AOTInductor).
 
     Results: ``energy``/``free_energy`` (eV), ``energies`` (N,) eV, ``forces`` (N, 3)
-    eV/A, ``stress`` (6,) eV/A^3 in Voigt order with ASE's sign. Stress of a structure
-    without periodic directions raises ``PropertyNotImplementedError``.
+    eV/A, ``stress`` (6,) eV/A^3 in Voigt order (xx, yy, zz, yz, xz, xy) with ASE's sign.
+    Stress of a structure without a periodic 3D cell raises ``PropertyNotImplementedError``.
 
     Neighbour lists are reused across MD steps through a Verlet skin (Angstrom); the
-    results equal a fresh list's exactly.
+    results equal a fresh list's exactly. The calculator never changes torch's global
+    default dtype or thread settings.
 
     Args:
-        model: the potential; the calculator works on its own copy (in eval mode), so
-            later changes to ``model`` do not reach it.
+        model: an :class:`EquivariantPotential` (the calculator evaluates its own copy),
+            a :class:`DeployedPotential`, or the path of an exported file.
         device: torch device for the computation.
-        dtype: computation dtype (default: the model's).
+        dtype: computation dtype (default: the model's or the file's).
         skin: Verlet skin in Angstrom (0 rebuilds the list every call).
         neighbor_backend: ``"vesin"`` or ``"torch"``.
     """
 
     implemented_properties = ["energy", "free_energy", "energies", "forces", "stress"]
 
-    def __init__(self, model: EquivariantPotential, device: str | torch.device = "cpu",
+    def __init__(self, model: ModelLike, device: str | torch.device = "cpu",
                  dtype: Optional[torch.dtype] = None, skin: float = 0.5,
                  neighbor_backend: str = "vesin", **kwargs) -> None:
         super().__init__(**kwargs)
-        self.device = torch.device(device)
-        self.dtype = dtype or next(model.parameters()).dtype
-        self.model = _prepared(model, self.device, self.dtype)
-        self.species = tuple(int(z) for z in model.config.species)
-        self.neighbors = VerletNeighborList(model.cutoff, skin=skin, backend=neighbor_backend)
+        self.potential = as_deployed(model, device, dtype)
+        self.device = self.potential.device
+        self.neighbors = VerletNeighborList(self.potential.cutoff, skin=skin,
+                                            backend=neighbor_backend)
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
-        atoms = self.atoms
-        positions = np.asarray(atoms.positions, dtype=np.float64)
-        cell = np.asarray(atoms.cell.array, dtype=np.float64)
-        pbc = np.asarray(atoms.pbc, dtype=bool)
-        validate_structure(positions, atoms.numbers, cell, pbc, self.species)
-        if "stress" in properties and not _has_volume(cell, pbc):
+        positions = np.asarray(self.atoms.positions, dtype=np.float64)
+        cell = np.asarray(self.atoms.cell.array, dtype=np.float64)
+        pbc = np.asarray(self.atoms.pbc, dtype=bool)
+        validate_structure(positions, self.atoms.numbers, cell, pbc, self.potential.species)
+        has_stress = bool(pbc.any()) and abs(np.linalg.det(cell)) > 1e-12
+        if "stress" in properties and not has_stress:
             raise PropertyNotImplementedError("stress needs a periodic structure with a 3D cell")
-        out = self._evaluate(positions, atoms.numbers, cell, pbc)
-        self.results = {
-            "energy": float(out["energy"][0]),
-            "free_energy": float(out["energy"][0]),
-            "energies": out["atomic_energies"].numpy(),
-            "forces": out["forces"].numpy(),
-        }
-        if _has_volume(cell, pbc):
+        out = self._evaluate(positions, self.atoms.numbers, cell, pbc)
+        energy = float(out["energy"][0])
+        self.results = {"energy": energy, "free_energy": energy,
+                        "energies": out["atomic_energies"].numpy(),
+                        "forces": out["forces"].numpy()}
+        if has_stress:
             self.results["stress"] = full_3x3_to_voigt_6_stress(out["stress"][0].numpy())
 
     def _evaluate(self, positions, numbers, cell, pbc) -> dict[str, torch.Tensor]:
-        pos = torch.as_tensor(positions, dtype=self.dtype, device=self.device)
-        z = torch.as_tensor(numbers, dtype=torch.long, device=self.device)
-        cell_t = torch.as_tensor(cell, dtype=self.dtype, device=self.device)
-        pbc_t = torch.as_tensor(pbc, device=self.device)
-        edge_index, shifts = self.neighbors(pos, cell_t, pbc_t, z)
-        batch = torch.zeros(len(z), dtype=torch.long, device=self.device)
-        out = self.model(pos, z, edge_index, shifts.to(self.dtype), cell_t.unsqueeze(0), batch)
-        return {key: value.detach().to("cpu", torch.float64) for key, value in out.items()}
+        dtype, device = self.potential.dtype, self.device
+        pos = torch.as_tensor(positions, dtype=dtype, device=device)
+        z = torch.as_tensor(numbers, dtype=torch.long, device=device)
+        cell_t = torch.as_tensor(cell, dtype=dtype, device=device)
+        edge_index, shifts = self.neighbors(pos, cell_t, torch.as_tensor(pbc, device=device), z)
+        batch = torch.zeros(len(z), dtype=torch.long, device=device)
+        out = self.potential(pos, z, edge_index, shifts.to(dtype), cell_t.unsqueeze(0), batch)
+        return {key: value.to("cpu", torch.float64) for key, value in out.items()}
 
 
-def _prepared(model: EquivariantPotential, device: torch.device,
-              dtype: torch.dtype) -> EquivariantPotential:
-    return copy.deepcopy(model).to(device=device, dtype=dtype).eval()
-
-
-def _has_volume(cell: np.ndarray, pbc: np.ndarray) -> bool:
-    return bool(pbc.any()) and abs(np.linalg.det(cell)) > 1e-12
+def as_deployed(model: ModelLike, device: str | torch.device = "cpu",
+                dtype: Optional[torch.dtype] = None) -> DeployedPotential:
+    """A :class:`DeployedPotential` from a model, a deployed potential or a file path."""
+    if isinstance(model, EquivariantPotential):
+        return DeployedPotential.from_model(model, dtype, device)
+    potential = model if isinstance(model, DeployedPotential) else load(model, device)
+    if dtype is not None and dtype != potential.dtype:
+        raise ModelFileError(
+            f"{potential.path}: the file holds a {potential.metadata['dtype']} model; "
+            f"export it again with dtype={dtype} instead of converting at load time")
+    return potential

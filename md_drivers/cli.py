@@ -25,6 +25,33 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    import torch
+
+    from potentials import export
+    from potentials.checkpoint import model_from_file
+
+    model = model_from_file(args.source, seed=args.seed)
+    dtype = getattr(torch, args.dtype) if args.dtype else None
+    path = export(model, args.output, format=args.format, dtype=dtype, device=args.device)
+    print(f"wrote {args.format} potential to {path}")
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    import json
+
+    from potentials import load
+
+    metadata = load(args.model).metadata
+    summary = {key: metadata[key] for key in ("format", "format_version", "symbols", "cutoff",
+                                              "dtype", "device", "units", "versions", "created")}
+    print(json.dumps(summary, indent=2))
+    print("config:", json.dumps(metadata["config"]))
+    print("provenance:", json.dumps(metadata["provenance"]))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="equiforce", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -34,6 +61,19 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=int, default=300, help="number of 1 fs steps")
     demo.add_argument("--dtype", choices=("float32", "float64"), default="float64")
     demo.set_defaults(func=_demo)
+
+    exp = commands.add_parser("export", help="write a deployable model file")
+    exp.add_argument("source", help="checkpoint (.pt) or model config (.json/.yaml)")
+    exp.add_argument("output", help="output file (.pt for torchscript, .pt2 for aotinductor)")
+    exp.add_argument("--format", choices=("torchscript", "aotinductor"), default="torchscript")
+    exp.add_argument("--dtype", choices=("float32", "float64"), help="default: the model's")
+    exp.add_argument("--device", default="cpu")
+    exp.add_argument("--seed", type=int, default=0, help="weight seed when SOURCE is a config")
+    exp.set_defaults(func=_export)
+
+    info = commands.add_parser("info", help="print a model file's metadata")
+    info.add_argument("model")
+    info.set_defaults(func=_info)
     return parser
 
 
@@ -43,7 +83,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except ValueError as error:
+    except (ValueError, FileNotFoundError) as error:
         print(f"equiforce: error: {error}", file=sys.stderr)
         return 2
 

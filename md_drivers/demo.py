@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from ase import units
 from ase.build import bulk
-from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
+from ase.md.velocitydistribution import thermalize_momenta, Stationary
 from ase.md.verlet import VelocityVerlet
 from tqdm import tqdm
 
@@ -79,7 +79,7 @@ def run_nve_demo(settings: NVEDemoSettings = NVEDemoSettings(), progress: bool =
     atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(settings.repeat)
     calc = EquiforceCalculator(demo_potential(settings.seed, dtype), skin=settings.skin)
     atoms.calc = calc
-    MaxwellBoltzmannDistribution(atoms, temperature_K=settings.temperature_k,
+    thermalize_momenta(atoms, temperature_K=settings.temperature_k,
                                  rng=np.random.default_rng(settings.seed))
     Stationary(atoms)
     dyn = VelocityVerlet(atoms, timestep=settings.timestep_fs * units.fs)

@@ -55,3 +55,12 @@ def _push_apart(atoms: Atoms, min_distance: float) -> None:
         vec = atoms.get_distance(i, j, mic=True, vector=True)
         atoms.positions[j] += 0.5 * vec / max(np.linalg.norm(vec), 1e-3)
 
+
+
+def relaxing_cu_model() -> EquivariantPotential:
+    """A random-weight Cu model whose fcc crystal has a bonded minimum (checked: BFGS with
+    a cell filter converges at a = 3.5 A with neighbours well inside the cutoff)."""
+    torch.manual_seed(0)
+    config = PotentialConfig(species=(29,), cutoff=4.5, l_max=1, channels=8, correlation=2,
+                             avg_num_neighbors=30.0, energy_scale=3.0)
+    return EquivariantPotential(config)

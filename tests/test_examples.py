@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CASES = {
     "build_and_check.py": ["--l-max", "1", "--correlation", "2"],
     "nve_cu.py": ["--repeat", "2", "--steps", "20"],
+    "export_and_run.py": ["--steps", "10"],
 }
 
 

@@ -1,0 +1,33 @@
+"""Shared pieces of the benchmark scripts: structures and result files."""
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def cu_atoms(num_atoms: int):
+    """fcc Cu (a = 3.61 A) of ``num_atoms = 4 n^3`` atoms, rattled by 0.05 A."""
+    from ase.build import bulk
+
+    repeat = round((num_atoms / 4) ** (1 / 3))
+    if 4 * repeat**3 != num_atoms:
+        raise ValueError(f"{num_atoms} is not 4 n^3 (fcc cubic cells)")
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(repeat)
+    atoms.rattle(0.05, seed=0)
+    return atoms
+
+
+def save_results(name: str, sections: dict, path: Path) -> None:
+    """Write ``sections`` with machine/torch/thread info as JSON (atomically), and say where."""
+    payload = {"benchmark": name, "machine": platform.platform(), "torch": torch.__version__,
+               "threads": torch.get_num_threads(), **sections}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=2))
+    tmp.replace(path)
+    print(f"saved {path}")

@@ -1,0 +1,64 @@
+"""Checkpoints (model weights + config) and building models from config files."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+from ._atomic import atomic_path
+from ._metadata import ModelFileError
+from .config import PotentialConfig
+from .model import EquivariantPotential
+
+__all__ = ["save_checkpoint", "load_checkpoint", "model_from_file"]
+
+CHECKPOINT_KIND = "equiforce-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def save_checkpoint(path: str | Path, model: EquivariantPotential, **extra: Any) -> Path:
+    """Write config, weights and ``extra`` (optimizer state, epoch, ...) atomically."""
+    payload = {"kind": CHECKPOINT_KIND, "version": CHECKPOINT_VERSION,
+               "config": model.config.to_dict(), "model_state": model.state_dict(),
+               "dtype": str(next(model.parameters()).dtype).replace("torch.", ""), **extra}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def load_checkpoint(path: str | Path) -> tuple[EquivariantPotential, dict[str, Any]]:
+    """The model stored in a checkpoint, and the whole checkpoint dictionary."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for damaged files
+        raise ModelFileError(f"{path}: unreadable checkpoint ({error})") from error
+    if not isinstance(payload, dict) or payload.get("kind") != CHECKPOINT_KIND:
+        raise ModelFileError(f"{path}: not an equiforce checkpoint")
+    if payload.get("version", 0) > CHECKPOINT_VERSION:
+        raise ModelFileError(f"{path}: checkpoint version {payload['version']} is newer than "
+                             f"this equiforce reads ({CHECKPOINT_VERSION})")
+    model = EquivariantPotential(PotentialConfig.from_dict(payload["config"]),
+                                 dtype=getattr(torch, payload["dtype"]))
+    model.load_state_dict(payload["model_state"])
+    return model, payload
+
+
+def model_from_file(path: str | Path, seed: int = 0) -> EquivariantPotential:
+    """A checkpoint's model, or a freshly initialised one (``seed``) from a JSON/YAML
+    config file holding :class:`PotentialConfig` fields (top level or under ``model``)."""
+    path = Path(path)
+    if path.suffix.lower() in (".json", ".yaml", ".yml"):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such config file")
+        data = yaml.safe_load(path.read_text()) if path.suffix != ".json" else json.loads(path.read_text())
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of PotentialConfig fields")
+        torch.manual_seed(seed)
+        return EquivariantPotential(PotentialConfig.from_dict(data.get("model", data)))
+    return load_checkpoint(path)[0]

@@ -1,0 +1,140 @@
+"""One call signature for every deployed potential: eager, TorchScript or AOTInductor."""
+from __future__ import annotations
+
+import copy
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional
+
+import torch
+from torch import Tensor
+
+from ._metadata import METADATA_KEY, OUTPUT_NAMES, ModelFileError, validate_metadata
+from .config import PotentialConfig
+from .model import EquivariantPotential
+
+__all__ = ["DeployedPotential", "load"]
+
+
+class DeployedPotential:
+    """A potential ready for MD, whatever its format.
+
+    Call it like :meth:`EquivariantPotential.forward`: ``(positions (N,3), atomic_numbers
+    (N,), edge_index (2,E), shifts (E,3), cell (B,3,3), batch (N,))`` -> dict with
+    ``energy`` (B,) eV, ``atomic_energies`` (N,) eV, ``forces`` (N,3) eV/A, ``virial``
+    (B,3,3) eV and ``stress`` (B,3,3) eV/A^3. Floating inputs are cast to its dtype.
+
+    Attributes:
+        metadata: the file's metadata (species, cutoff, dtype, config, provenance, ...).
+        format: ``"eager"``, ``"torchscript"`` or ``"aotinductor"``.
+        path: the file it was loaded from (None for an in-memory model).
+    """
+
+    def __init__(self, function: Callable[..., Any], metadata: dict[str, Any],
+                 fmt: str, device: torch.device, path: Optional[Path] = None) -> None:
+        self._function = function
+        self.metadata = metadata
+        self.format = fmt
+        self.device = device
+        self.path = path
+        self.dtype: torch.dtype = getattr(torch, metadata["dtype"])
+        self.cutoff = float(metadata["cutoff"])
+        self.species = tuple(int(z) for z in metadata["species"])
+
+    @classmethod
+    def from_model(cls, model: EquivariantPotential, dtype: Optional[torch.dtype] = None,
+                   device: str | torch.device = "cpu") -> "DeployedPotential":
+        """Wrap a copy of an in-memory model (eval mode, in ``dtype`` on ``device``)."""
+        from ._metadata import build_metadata
+
+        dtype = dtype or next(model.parameters()).dtype
+        device = torch.device(device)
+        copied = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
+        metadata = build_metadata(model.config, "eager", dtype, str(device))
+        return cls(copied, metadata, "eager", device)
+
+    @property
+    def config(self) -> PotentialConfig:
+        return PotentialConfig.from_dict(self.metadata["config"])
+
+    def __call__(self, positions: Tensor, atomic_numbers: Tensor, edge_index: Tensor,
+                 shifts: Tensor, cell: Tensor, batch: Tensor) -> Dict[str, Tensor]:
+        out = self._function(positions.to(self.dtype), atomic_numbers, edge_index,
+                             shifts.to(self.dtype), cell.to(self.dtype), batch)
+        if isinstance(out, dict):
+            return {name: out[name].detach() for name in OUTPUT_NAMES}
+        return {name: value.detach() for name, value in zip(OUTPUT_NAMES, out)}
+
+    def __repr__(self) -> str:
+        symbols = ",".join(self.metadata.get("symbols", []))
+        return (f"DeployedPotential(format={self.format}, species={symbols}, "
+                f"cutoff={self.cutoff}, dtype={self.metadata['dtype']}, path={self.path})")
+
+
+def load(path: str | Path, device: str | torch.device = "cpu") -> DeployedPotential:
+    """Load a TorchScript (.pt) or AOTInductor (.pt2) file written by :func:`export`.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ModelFileError: truncated or corrupted file, a file that is not an equiforce
+            potential, one written by a newer format version, or an AOTInductor package
+            compiled for another device.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    names = _checked_archive(path)
+    device = torch.device(device)
+    if any(name.endswith(f"extra/{METADATA_KEY}") for name in names):
+        return _load_torchscript(path, device)
+    if any("aotinductor" in name for name in names):
+        return _load_aotinductor(path, device)
+    raise ModelFileError(f"{path}: not an equiforce potential (a zip archive without "
+                         f"equiforce metadata)")
+
+
+def _checked_archive(path: Path) -> list[str]:
+    """Names in the zip archive, after a CRC check of every member."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            broken = archive.testzip()
+            names = archive.namelist()
+    except (zipfile.BadZipFile, EOFError, OSError) as error:
+        raise ModelFileError(f"{path}: truncated or corrupted model file, or not a model "
+                             f"file at all ({error})") from error
+    if broken is not None:
+        raise ModelFileError(f"{path}: corrupted model file (checksum mismatch in {broken})")
+    return names
+
+
+def _load_torchscript(path: Path, device: torch.device) -> DeployedPotential:
+    extra = {METADATA_KEY: ""}
+    try:
+        module = torch.jit.load(str(path), map_location=device, _extra_files=extra)
+    except RuntimeError as error:
+        raise ModelFileError(f"{path}: cannot load TorchScript module ({error})") from error
+    metadata = validate_metadata(_parse(extra[METADATA_KEY], path), str(path))
+    return DeployedPotential(module.eval(), metadata, "torchscript", device, path)
+
+
+def _load_aotinductor(path: Path, device: torch.device) -> DeployedPotential:
+    try:
+        package = torch._inductor.aoti_load_package(str(path))
+        raw = package.get_metadata().get(METADATA_KEY)
+    except Exception as error:  # the AOTI runtime raises several unrelated types
+        raise ModelFileError(f"{path}: cannot load AOTInductor package ({error})") from error
+    metadata = validate_metadata(_parse(raw, path), str(path))
+    if torch.device(metadata["device"]).type != device.type:
+        raise ModelFileError(f"{path}: AOTInductor package compiled for {metadata['device']}, "
+                             f"cannot run on {device}; export it again with device={device}")
+    return DeployedPotential(package, metadata, "aotinductor", device, path)
+
+
+def _parse(raw: Any, path: Path) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{path}: unreadable equiforce metadata ({error})") from error

@@ -1,0 +1,60 @@
+"""Write a model to one deployable file: TorchScript (.pt) or AOTInductor (.pt2)."""
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+
+from ._atomic import atomic_path
+from ._metadata import FORMATS, METADATA_KEY, build_metadata
+from .model import EquivariantPotential
+
+__all__ = ["export"]
+
+log = logging.getLogger(__name__)
+
+
+def export(model: EquivariantPotential, path: str | Path, format: str = "torchscript",
+           dtype: Optional[torch.dtype] = None, device: str | torch.device = "cpu",
+           provenance: Optional[dict[str, Any]] = None) -> Path:
+    """Export ``model`` (energy, forces, virial and stress in one call) to ``path``.
+
+    Args:
+        model: the potential; it is copied, not modified.
+        path: output file; written atomically (an interrupted export leaves nothing there).
+        format: ``"torchscript"`` (loadable with ``torch.jit.load`` alone, e.g. from C++)
+            or ``"aotinductor"`` (``torch.export`` + AOTInductor, compiled to C++ for
+            ``device``; takes minutes on CPU).
+        dtype: dtype of the deployed file (default: the model's).
+        device: device the file is prepared for.
+        provenance: training information stored in the metadata (data hash, metrics, ...).
+
+    Returns:
+        The path written. Load it with :func:`potentials.load`.
+    """
+    if format not in FORMATS:
+        raise ValueError(f"unknown export format {format!r}; use one of {FORMATS}")
+    dtype = dtype or next(model.parameters()).dtype
+    device_name = str(torch.device(device))
+    prepared = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
+    metadata = json.dumps(build_metadata(model.config, format, dtype, device_name, provenance))
+    log.info("exporting %s model (%s, %s) to %s", format, dtype, device_name, path)
+    with atomic_path(path) as tmp:
+        if format == "torchscript":
+            _write_torchscript(prepared, tmp, metadata)
+        else:
+            from ._aoti import write_aotinductor
+
+            write_aotinductor(prepared, tmp, metadata)
+    return Path(path)
+
+
+def _write_torchscript(model: EquivariantPotential, path: Path, metadata: str) -> None:
+    from e3nn.util import jit
+
+    scripted = jit.script(model)
+    torch.jit.save(scripted, str(path), _extra_files={METADATA_KEY: metadata})

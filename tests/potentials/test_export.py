@@ -1,0 +1,182 @@
+"""Export (TorchScript, AOTInductor) and loading: agreement with eager, metadata, bad files."""
+import importlib
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+from potentials import FORMAT_VERSION, ModelFileError, atoms_to_graph, export, load
+from potentials._metadata import METADATA_KEY
+from tests.structures import cu_slab, ethanol, small_model, triclinic_cu_au
+
+STRUCTURES = {"triclinic": triclinic_cu_au, "slab": cu_slab, "molecule": ethanol}
+# Smallest model that still has every kind of layer: AOTInductor compiles take minutes.
+AOTI_MODEL = dict(l_max=1, channels=4, correlation=2, num_radial=4, radial_hidden=8,
+                  readout_hidden=4)
+
+
+def eager_outputs(model, atoms):
+    graph = atoms_to_graph(atoms, model.cutoff, model.config.species,
+                           dtype=next(model.parameters()).dtype)
+    return graph, {k: v.detach() for k, v in model(*graph.model_inputs()).items()}
+
+
+def assert_same_outputs(deployed, model, rtol):
+    for name, make in STRUCTURES.items():
+        graph, reference = eager_outputs(model, make())
+        out = deployed(*graph.model_inputs())
+        for key, value in reference.items():
+            scale = max(value.abs().max().item(), 1e-3)
+            error = (out[key] - value).abs().max().item()
+            assert error <= rtol * scale, f"{name} {key}: deviation {error:.2e} (scale {scale:.2e})"
+
+
+@pytest.fixture(scope="module", params=[torch.float64, torch.float32], ids=["float64", "float32"])
+def aoti_case(request, tmp_path_factory):
+    model = small_model(dtype=request.param, **AOTI_MODEL)
+    path = tmp_path_factory.mktemp("aoti") / "model.pt2"
+    export(model, path, format="aotinductor")
+    return model, path
+
+
+def tolerance(dtype):
+    return 1e-10 if dtype == torch.float64 else 2e-5
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_torchscript_matches_eager(tmp_path, dtype):
+    model = small_model(dtype=dtype, correlation=3)
+    deployed = load(export(model, tmp_path / "model.pt"))
+    assert deployed.format == "torchscript" and deployed.dtype == dtype
+    assert_same_outputs(deployed, model, tolerance(dtype))
+
+
+def test_aotinductor_matches_eager(aoti_case):
+    model, path = aoti_case
+    deployed = load(path)
+    assert deployed.format == "aotinductor"
+    assert_same_outputs(deployed, model, tolerance(next(model.parameters()).dtype))
+
+
+def test_torchscript_file_needs_only_torch_jit_load(tmp_path):
+    model = small_model()
+    path = export(model, tmp_path / "model.pt")
+    module = torch.jit.load(str(path))
+    graph, reference = eager_outputs(model, triclinic_cu_au())
+    out = module(*graph.model_inputs())
+    torch.testing.assert_close(out["forces"].detach(), reference["forces"], rtol=0, atol=1e-12)
+
+
+def test_metadata_describes_the_model(tmp_path):
+    model = small_model(cutoff=4.5)
+    deployed = load(export(model, tmp_path / "m.pt", dtype=torch.float32,
+                           provenance={"data_sha256": "abc"}))
+    meta = deployed.metadata
+    assert meta["format_version"] == FORMAT_VERSION
+    assert meta["species"] == [1, 6, 8, 29, 79] and meta["symbols"][3] == "Cu"
+    assert meta["cutoff"] == 4.5 and meta["dtype"] == "float32"
+    assert meta["units"]["energy"] == "eV" and meta["provenance"] == {"data_sha256": "abc"}
+    assert {"torch", "e3nn", "equiforce"} <= set(meta["versions"])
+    assert deployed.config == model.config
+
+
+def test_export_rejects_unknown_format(tmp_path):
+    with pytest.raises(ValueError, match="unknown export format 'onnx'"):
+        export(small_model(), tmp_path / "m.onnx", format="onnx")
+
+
+# --- bad files ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def good_file(tmp_path_factory):
+    return export(small_model(), tmp_path_factory.mktemp("good") / "model.pt")
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.pt: no such model file"):
+        load(tmp_path / "nope.pt")
+
+
+def test_truncated_file(tmp_path, good_file):
+    data = good_file.read_bytes()
+    bad = tmp_path / "truncated.pt"
+    bad.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="truncated.pt: truncated or corrupted"):
+        load(bad)
+
+
+def test_corrupted_file(tmp_path, good_file):
+    data = bytearray(good_file.read_bytes())
+    with zipfile.ZipFile(good_file) as archive:
+        info = max(archive.infolist(), key=lambda i: i.compress_size)
+    middle = info.header_offset + len(info.filename) + 30 + info.compress_size // 2
+    data[middle:middle + 16] = bytes(16)
+    bad = tmp_path / "corrupted.pt"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="corrupted.pt: corrupted model file"):
+        load(bad)
+
+
+def test_text_file_is_not_a_model(tmp_path):
+    bad = tmp_path / "notes.pt"
+    bad.write_text("hello")
+    with pytest.raises(ModelFileError, match="notes.pt: truncated or corrupted model file, or not a model"):
+        load(bad)
+
+
+def test_foreign_torchscript_file_is_not_an_equiforce_potential(tmp_path):
+    foreign = tmp_path / "foreign.pt"
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(foreign))
+    with pytest.raises(ModelFileError, match="foreign.pt: not an equiforce potential"):
+        load(foreign)
+
+
+def test_newer_format_version_is_refused(tmp_path, good_file):
+    extra = {METADATA_KEY: ""}
+    module = torch.jit.load(str(good_file), _extra_files=extra)
+    metadata = json.loads(extra[METADATA_KEY])
+    metadata["format_version"] = FORMAT_VERSION + 1
+    newer = tmp_path / "newer.pt"
+    torch.jit.save(module, str(newer), _extra_files={METADATA_KEY: json.dumps(metadata)})
+    with pytest.raises(ModelFileError, match=f"newer.pt: written in format version {FORMAT_VERSION + 1}"):
+        load(newer)
+
+
+def test_interrupted_export_leaves_nothing_and_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.pt"
+    path.write_bytes(b"the user's previous model")
+
+    def write_half_then_die(model, target, metadata):
+        target.write_bytes(b"half a model")
+        raise KeyboardInterrupt
+
+    # the package re-exports the function `export`, which hides the module of that name
+    export_module = importlib.import_module("potentials.export")
+    monkeypatch.setattr(export_module, "_write_torchscript", write_half_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        export(small_model(), path)
+    assert path.read_bytes() == b"the user's previous model"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"], "temporary file left behind"
+    fresh = tmp_path / "fresh.pt"
+    with pytest.raises(KeyboardInterrupt):
+        export(small_model(), fresh)
+    assert not fresh.exists()
+
+
+def test_calculator_runs_every_format(tmp_path, aoti_case):
+    from md_drivers import EquiforceCalculator
+
+    model, aoti_path = aoti_case
+    ts_path = export(model, tmp_path / "m.pt")
+    atoms = triclinic_cu_au()
+    results = []
+    for source in (model, ts_path, aoti_path):
+        atoms.calc = EquiforceCalculator(source)
+        results.append((atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress()))
+    rtol = tolerance(next(model.parameters()).dtype)
+    for energy, forces, stress in results[1:]:
+        assert energy == pytest.approx(results[0][0], rel=rtol)
+        np.testing.assert_allclose(forces, results[0][1], atol=rtol * np.abs(results[0][1]).max())
+        np.testing.assert_allclose(stress, results[0][2], atol=rtol * np.abs(results[0][2]).max())

@@ -1,0 +1,29 @@
+"""The benchmark scripts run end to end on tiny sizes (their numbers are not checked)."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run(script: str, args: list[str], output: Path) -> dict:
+    result = subprocess.run([sys.executable, str(BENCH / script), *args, "--output", str(output)],
+                            capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stderr
+    return json.loads(output.read_text())
+
+
+def test_bench_model_smoke(tmp_path):
+    data = run("bench_model.py", ["--sizes", "32", "--dtypes", "float64", "--repeats", "1",
+                                  "--md-steps", "5"], tmp_path / "model.json")
+    assert data["model"][0]["num_atoms"] == 32 and data["neighbors"][0]["md_steps"] == 5
+
+
+@pytest.mark.slow
+def test_bench_export_smoke(tmp_path):
+    data = run("bench_export.py", ["--sizes", "32", "--repeats", "1", "--md-atoms", "32",
+                                   "--md-steps", "2"], tmp_path / "export.json")
+    assert {row["format"] for row in data["formats"]} == {"eager", "torchscript", "aotinductor"}
