@@ -22,6 +22,7 @@ setup(
         "pyyaml",
         "matplotlib",
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest"], "xtb": ["tblite"]},
+    package_data={"potentials.pretrained": ["*.pt", "*.extxyz", "*.yaml"]},
     entry_points={"console_scripts": ["equiforce = md_drivers.cli:main"]},
 )

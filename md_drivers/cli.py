@@ -52,6 +52,39 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from potentials.train import TrainConfig, train
+
+    result = train(TrainConfig.from_yaml(args.config), resume=args.resume)
+    test = result.test_metrics
+    print(f"trained {result.epochs} epochs in {result.wall_seconds:.0f} s; outputs in {result.output}")
+    print(f"test MAE: energy {test['energy_mae']:.2f} meV/atom, forces {test['forces_mae']:.1f} meV/A"
+          + (f", stress {test['stress_mae']:.2f} meV/A^3" if "stress_mae" in test else ""))
+    print(f"deployed potential: {result.deployed_path}")
+    return 0
+
+
+def _data_emt(args: argparse.Namespace) -> int:
+    from potentials.datasets import EMTSettings, generate_emt, write_frames
+
+    settings = EMTSettings(elements=tuple(args.elements), seed=args.seed,
+                           frames_per_kind_and_temperature=args.frames,
+                           temperatures=tuple(args.temperatures), repeat=args.repeat)
+    frames = generate_emt(settings)
+    print(f"wrote {len(frames)} EMT frames to {write_frames(args.output, frames)}")
+    return 0
+
+
+def _data_xtb(args: argparse.Namespace) -> int:
+    from potentials.datasets import XTBSettings, generate_xtb, write_frames
+
+    settings = XTBSettings(molecule=args.molecule, temperatures=tuple(args.temperatures),
+                           frames_per_temperature=args.frames, seed=args.seed)
+    frames = generate_xtb(settings)
+    print(f"wrote {len(frames)} GFN2-xTB frames to {write_frames(args.output, frames)}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="equiforce", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -70,6 +103,30 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--device", default="cpu")
     exp.add_argument("--seed", type=int, default=0, help="weight seed when SOURCE is a config")
     exp.set_defaults(func=_export)
+
+    trainer = commands.add_parser("train", help="train a potential from a YAML config")
+    trainer.add_argument("config", help="YAML file with data, model, training, output")
+    trainer.add_argument("--resume", action="store_true", help="continue from OUTPUT/last.pt")
+    trainer.set_defaults(func=_train)
+
+    data = commands.add_parser("data", help="generate labelled reference data (extxyz)")
+    sources = data.add_subparsers(dest="source", required=True)
+    emt = sources.add_parser("emt", help="fcc metals and alloys with ASE's EMT")
+    emt.add_argument("output", help="extxyz file to write")
+    emt.add_argument("--elements", nargs="+", default=["Cu"])
+    emt.add_argument("--frames", type=int, default=5, help="frames per structure kind and temperature")
+    emt.add_argument("--temperatures", type=float, nargs="+",
+                     default=[300.0, 600.0, 900.0, 1200.0, 1500.0])
+    emt.add_argument("--repeat", type=int, default=2, help="cubic cells per side of bulk cells")
+    emt.add_argument("--seed", type=int, default=0)
+    emt.set_defaults(func=_data_emt)
+    xtb = sources.add_parser("xtb", help="a molecule with GFN2-xTB (tblite)")
+    xtb.add_argument("output", help="extxyz file to write")
+    xtb.add_argument("--molecule", default="CH3CH2OH", help="a name ase.build.molecule knows")
+    xtb.add_argument("--frames", type=int, default=50, help="frames per temperature")
+    xtb.add_argument("--temperatures", type=float, nargs="+", default=[300.0, 500.0, 800.0])
+    xtb.add_argument("--seed", type=int, default=0)
+    xtb.set_defaults(func=_data_xtb)
 
     info = commands.add_parser("info", help="print a model file's metadata")
     info.add_argument("model")

@@ -73,7 +73,8 @@ class DeployedPotential:
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> DeployedPotential:
-    """Load a TorchScript (.pt) or AOTInductor (.pt2) file written by :func:`export`.
+    """Load a TorchScript (.pt) or AOTInductor (.pt2) file written by :func:`export`, or a
+    shipped potential by name (``load("cu-emt")``, see :mod:`potentials.pretrained`).
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -81,9 +82,7 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> DeployedPotent
             potential, one written by a newer format version, or an AOTInductor package
             compiled for another device.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model file")
+    path = _resolve(path)
     names = _checked_archive(path)
     device = torch.device(device)
     if any(name.endswith(f"extra/{METADATA_KEY}") for name in names):
@@ -92,6 +91,19 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> DeployedPotent
         return _load_aotinductor(path, device)
     raise ModelFileError(f"{path}: not an equiforce potential (a zip archive without "
                          f"equiforce metadata)")
+
+
+def _resolve(path: str | Path) -> Path:
+    """A file path, or the file of a shipped potential when ``path`` is a bare name."""
+    from .pretrained import available, pretrained_path
+
+    candidate = Path(path)
+    if candidate.is_file():
+        return candidate
+    if str(path) in available():
+        return pretrained_path(str(path))
+    raise FileNotFoundError(f"{path}: no such model file (shipped potentials: "
+                            f"{', '.join(available()) or 'none'})")
 
 
 def _checked_archive(path: Path) -> list[str]:

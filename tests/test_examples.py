@@ -11,6 +11,7 @@ CASES = {
     "build_and_check.py": ["--l-max", "1", "--correlation", "2"],
     "nve_cu.py": ["--repeat", "2", "--steps", "20"],
     "export_and_run.py": ["--steps", "10"],
+    "cu_emt_eos.py": ["--points", "5"],
 }
 
 

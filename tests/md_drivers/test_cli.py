@@ -33,3 +33,24 @@ def test_errors_exit_2_with_the_problem(tmp_path, capsys):
     bad.write_text("not a model")
     assert main(["info", str(bad)]) == 2
     assert "bad.pt: truncated or corrupted" in capsys.readouterr().err
+
+
+def test_data_emt_writes_labelled_extxyz(tmp_path):
+    from potentials.train import read_frames
+
+    out = tmp_path / "cu.extxyz"
+    assert main(["data", "emt", str(out), "--frames", "1", "--temperatures", "300",
+                 "--repeat", "1", "--seed", "2"]) == 0
+    frames = read_frames(out, species=(29,))
+    assert len(frames) == 4  # bulk, vacancy, surface, strained
+    assert sum(f.stress is not None for f in frames) == 3  # the surface has no stress label
+
+
+def test_data_xtb_writes_labelled_molecule_frames(tmp_path):
+    from potentials.train import read_frames
+
+    out = tmp_path / "ethanol.extxyz"
+    assert main(["data", "xtb", str(out), "--frames", "2", "--temperatures", "300", "600"]) == 0
+    frames = read_frames(out, species=(1, 6, 8))
+    assert len(frames) == 4 and all(f.stress is None for f in frames)
+    assert frames[0].energy < -300  # GFN2-xTB total energy of ethanol is about -310 eV

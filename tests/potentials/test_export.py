@@ -180,3 +180,13 @@ def test_calculator_runs_every_format(tmp_path, aoti_case):
         assert energy == pytest.approx(results[0][0], rel=rtol)
         np.testing.assert_allclose(forces, results[0][1], atol=rtol * np.abs(results[0][1]).max())
         np.testing.assert_allclose(stress, results[0][2], atol=rtol * np.abs(results[0][2]).max())
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    path = export(small_model(), tmp_path / "m.pt")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask

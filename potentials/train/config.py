@@ -1,0 +1,106 @@
+"""Typed, validated training configuration (YAML file or Python)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ..config import PotentialConfig
+from .data import LabelKeys
+
+__all__ = ["DataSettings", "OptimSettings", "TrainConfig"]
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """Training data: an extxyz file or ASE database, label keys, split fractions."""
+
+    path: str
+    keys: LabelKeys = LabelKeys()
+    split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+
+
+@dataclass(frozen=True)
+class OptimSettings:
+    """Optimisation: loss weights, AdamW, cosine learning-rate decay, clipping, EMA."""
+
+    epochs: int = 50
+    batch_size: int = 4
+    lr: float = 5e-3
+    final_lr_fraction: float = 0.05
+    weight_decay: float = 0.0
+    energy_weight: float = 1.0     # on energy per atom, (eV/atom)^2
+    forces_weight: float = 10.0    # on force components, (eV/A)^2
+    stress_weight: float = 1.0     # on stress components, (eV/A^3)^2
+    clip_grad_norm: float = 10.0
+    ema_decay: float = 0.99
+    seed: int = 0
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"training.{name} must be an integer >= 1")
+        for name in ("lr", "clip_grad_norm"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"training.{name} must be positive")
+        for name in ("energy_weight", "forces_weight", "stress_weight", "weight_decay"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"training.{name} must be >= 0")
+        if not 0 <= self.ema_decay < 1 or not 0 < self.final_lr_fraction <= 1:
+            raise ValueError("training.ema_decay must be in [0, 1) and final_lr_fraction in (0, 1]")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"training.dtype must be float32 or float64, got {self.dtype!r}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything ``equiforce train`` needs: data, model hyper-parameters, optimisation,
+    and the output folder. ``model`` fields set from data (``avg_num_neighbors``,
+    ``atomic_energy_shifts``, ``energy_scale``) are overwritten by training."""
+
+    data: DataSettings
+    model: PotentialConfig
+    training: OptimSettings = field(default_factory=OptimSettings)
+    output: str = "runs/train"
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "TrainConfig":
+        _only(raw, {"data", "model", "training", "output"}, "top level")
+        data = dict(raw["data"])
+        _only(data, {f.name for f in dataclasses.fields(DataSettings)}, "data")
+        keys = data.pop("keys", {}) or {}
+        _only(keys, {f.name for f in dataclasses.fields(LabelKeys)}, "data.keys")
+        path = data.pop("path")
+        split = tuple(data.pop("split", (0.8, 0.1, 0.1)))
+        training = dict(raw.get("training", {}) or {})
+        _only(training, {f.name for f in dataclasses.fields(OptimSettings)}, "training")
+        return cls(data=DataSettings(str(path), LabelKeys(**keys), split),
+                   model=PotentialConfig.from_dict(raw["model"]),
+                   training=OptimSettings(**training),
+                   output=str(raw.get("output", "runs/train")))
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "TrainConfig":
+        """Read a YAML file; relative paths in it are relative to the working directory."""
+        path = Path(path)
+        raw = yaml.safe_load(path.read_text())
+        if not isinstance(raw, dict):
+            raise ValueError(f"{path}: expected a mapping with data, model, training, output")
+        return cls.from_dict(raw)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"data": {"path": str(self.data.path), "keys": dataclasses.asdict(self.data.keys),
+                         "split": list(self.data.split)},
+                "model": self.model.to_dict(), "training": dataclasses.asdict(self.training),
+                "output": self.output}
+
+
+def _only(mapping: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(mapping) - allowed)
+    if unknown:
+        raise ValueError(f"unknown key(s) in {where}: {', '.join(unknown)}; "
+                         f"allowed: {', '.join(sorted(allowed))}")
