@@ -11,7 +11,6 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 import torch
-from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from .._atomic import atomic_path
@@ -20,6 +19,7 @@ from ..config import PotentialConfig
 from ..export import export
 from ..graph import AtomicGraph, atoms_to_graph, batch_graphs
 from ..model import EquivariantPotential
+from ._ema import ParameterEMA
 from .config import TrainConfig
 from .data import (Frame, average_num_neighbors, data_hash, fit_reference_energies, force_rms,
                    read_frames, split_indices)
@@ -100,7 +100,7 @@ def _train_epoch(model, optimizer, ema, data: _Batches, config: TrainConfig, epo
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), settings.clip_grad_norm)
         optimizer.step()
-        ema.update_parameters(model)
+        ema.update(model)
         total += float(loss.detach())
     return total / max(1, -(-len(order) // settings.batch_size))
 
@@ -126,7 +126,8 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
     model_config = fitted_model_config(config.model, train_frames)
     torch.manual_seed(settings.seed)
     model = EquivariantPotential(model_config, dtype=dtype)
-    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(settings.ema_decay))
+    ema = ParameterEMA(model, settings.ema_decay)
+    averaged = EquivariantPotential(model_config, dtype=dtype)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr,
                                   weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
@@ -144,14 +145,15 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> T
         lr = optimizer.param_groups[0]["lr"]
         train_loss = _train_epoch(model, optimizer, ema, train_data, config, epoch)
         scheduler.step()
-        valid = _evaluate(ema.module.eval(), valid_data, settings.batch_size)
+        ema_model = ema.averaged_into(model, averaged).eval()
+        valid = _evaluate(ema_model, valid_data, settings.batch_size)
         row = {"epoch": epoch, "lr": lr, "train_loss": train_loss,
                **{f"valid_{k}": v for k, v in valid.items()}}
         state["history"].append(row)
         score = valid["energy_rmse"] + valid["forces_rmse"]
         if score < state["best_valid"]:
             state["best_valid"] = score
-            save_checkpoint(out / "best.pt", ema.module, epoch=epoch, valid_metrics=valid)
+            save_checkpoint(out / "best.pt", ema_model, epoch=epoch, valid_metrics=valid)
         state["epoch"] = epoch
         _save_last(out / "last.pt", model, ema, optimizer, scheduler, state, config)
         _write_csv(out / "log.csv", state["history"])
