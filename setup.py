@@ -18,6 +18,7 @@ setup(
         "numpy",
         "scipy",
         "pymatgen",
+        "openmm",
         "tqdm",
         "pyyaml",
         "matplotlib",

@@ -85,6 +85,16 @@ def _data_xtb(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_openmm(args: argparse.Namespace) -> int:
+    from potentials.datasets import OpenMMSettings, generate_openmm, write_frames
+
+    settings = OpenMMSettings(pdb=args.pdb, temperatures=tuple(args.temperatures),
+                              frames_per_temperature=args.frames, seed=args.seed)
+    frames = generate_openmm(settings)
+    print(f"wrote {len(frames)} protein frames to {write_frames(args.output, frames)}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="equiforce", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -127,6 +137,13 @@ def _parser() -> argparse.ArgumentParser:
     xtb.add_argument("--temperatures", type=float, nargs="+", default=[300.0, 500.0, 800.0])
     xtb.add_argument("--seed", type=int, default=0)
     xtb.set_defaults(func=_data_xtb)
+    omm = sources.add_parser("openmm", help="protein frames labelled with protein-only amber14")
+    omm.add_argument("output", help="extxyz file to write")
+    omm.add_argument("--pdb", help="solvated protein PDB (default: OpenMM's villin test.pdb)")
+    omm.add_argument("--frames", type=int, default=20, help="frames per temperature")
+    omm.add_argument("--temperatures", type=float, nargs="+", default=[300.0, 350.0, 400.0])
+    omm.add_argument("--seed", type=int, default=0)
+    omm.set_defaults(func=_data_openmm)
 
     info = commands.add_parser("info", help="print a model file's metadata")
     info.add_argument("model")
