@@ -64,35 +64,36 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data_emt(args: argparse.Namespace) -> int:
-    from potentials.datasets import EMTSettings, generate_emt, write_frames
+def _write_data(args: argparse.Namespace, generate, settings, label: str) -> int:
+    from potentials.datasets import write_frames
 
-    settings = EMTSettings(elements=tuple(args.elements), seed=args.seed,
-                           frames_per_kind_and_temperature=args.frames,
-                           temperatures=tuple(args.temperatures), repeat=args.repeat)
-    frames = generate_emt(settings)
-    print(f"wrote {len(frames)} EMT frames to {write_frames(args.output, frames)}")
+    frames = generate(settings)
+    print(f"wrote {len(frames)} {label} frames to {write_frames(args.output, frames)}")
     return 0
+
+
+def _data_emt(args: argparse.Namespace) -> int:
+    from potentials.datasets import EMTSettings, generate_emt
+
+    return _write_data(args, generate_emt, EMTSettings(
+        elements=tuple(args.elements), seed=args.seed, repeat=args.repeat,
+        frames_per_kind_and_temperature=args.frames, temperatures=tuple(args.temperatures)), "EMT")
 
 
 def _data_xtb(args: argparse.Namespace) -> int:
-    from potentials.datasets import XTBSettings, generate_xtb, write_frames
+    from potentials.datasets import XTBSettings, generate_xtb
 
-    settings = XTBSettings(molecule=args.molecule, temperatures=tuple(args.temperatures),
-                           frames_per_temperature=args.frames, seed=args.seed)
-    frames = generate_xtb(settings)
-    print(f"wrote {len(frames)} GFN2-xTB frames to {write_frames(args.output, frames)}")
-    return 0
+    return _write_data(args, generate_xtb, XTBSettings(
+        molecule=args.molecule, temperatures=tuple(args.temperatures),
+        frames_per_temperature=args.frames, seed=args.seed), "GFN2-xTB")
 
 
 def _data_openmm(args: argparse.Namespace) -> int:
-    from potentials.datasets import OpenMMSettings, generate_openmm, write_frames
+    from potentials.datasets import OpenMMSettings, generate_openmm
 
-    settings = OpenMMSettings(pdb=args.pdb, temperatures=tuple(args.temperatures),
-                              frames_per_temperature=args.frames, seed=args.seed)
-    frames = generate_openmm(settings)
-    print(f"wrote {len(frames)} protein frames to {write_frames(args.output, frames)}")
-    return 0
+    return _write_data(args, generate_openmm, OpenMMSettings(
+        pdb=args.pdb, temperatures=tuple(args.temperatures),
+        frames_per_temperature=args.frames, seed=args.seed), "protein")
 
 
 def _parser() -> argparse.ArgumentParser:

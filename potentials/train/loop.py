@@ -167,7 +167,10 @@ def _finish(config, out, frames, splits, model_config, dtype, state, seconds) ->
 
     best, payload = load_checkpoint(out / "best.pt")
     best.eval()
-    test_frames = [frames[i] for i in splits[2]] or [frames[i] for i in splits[1]]
+    test_frames = [frames[i] for i in splits[2]]
+    if not test_frames:
+        log.warning("empty test split: reporting errors on the validation frames instead")
+        test_frames = [frames[i] for i in splits[1]]
     test_data = _Batches(test_frames, model_config, dtype)
     test = _evaluate(best, test_data, config.training.batch_size)
     parity_plot(best, test_data, out / "parity_test.png")
