@@ -1,7 +1,7 @@
 """The model's input (:class:`AtomicGraph`) and converters from ASE and pymatgen."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
@@ -57,10 +57,6 @@ class AtomicGraph:
             return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
 
         return AtomicGraph(*(move(getattr(self, name)) for name in _FIELDS))
-
-    def with_positions(self, positions: Tensor) -> "AtomicGraph":
-        """Same graph (edges unchanged) with new positions, e.g. for finite differences."""
-        return replace(self, positions=positions)
 
 
 _FIELDS = ("positions", "atomic_numbers", "cell", "pbc", "edge_index", "shifts", "batch")

@@ -65,3 +65,12 @@ def test_pymatgen_molecule_gives_the_same_energy_as_ase():
     assert not graph.pbc.any()
     energy = model(*graph.model_inputs())["energy"].item()
     assert energy == pytest.approx(evaluate(model, atoms)["energy"], abs=1e-10)
+
+
+def test_graph_to_casts_floats_and_keeps_integers():
+    import torch
+
+    graph = atoms_to_graph(triclinic_cu_au(), 4.0, SPECIES).to(dtype=torch.float32)
+    assert graph.positions.dtype == graph.cell.dtype == graph.shifts.dtype == torch.float32
+    assert graph.edge_index.dtype == graph.batch.dtype == graph.atomic_numbers.dtype == torch.int64
+    assert graph.pbc.dtype == torch.bool
