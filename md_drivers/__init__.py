@@ -1,4 +1,7 @@
-"""equiforce MD drivers: the ASE calculator (OpenMM and the MD runner build on it)."""
+"""equiforce MD drivers: the ASE calculator (single potential or committee), OpenMM forces,
+and the long-MD runner (``md_drivers.runner``)."""
 from .ase import EquiforceCalculator
+from .committee import CommitteeCalculator
+from .openmm import create_force
 
-__all__ = ["EquiforceCalculator"]
+__all__ = ["CommitteeCalculator", "EquiforceCalculator", "create_force"]

@@ -9,8 +9,10 @@ import torch
 from ase.calculators.calculator import Calculator, PropertyNotImplementedError, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
-from potentials import (DeployedPotential, EquivariantPotential, ModelFileError,
-                        VerletNeighborList, load, validate_structure)
+from potentials import (DeployedPotential, EquivariantPotential, ModelFileError, load,
+                        validate_structure)
+
+from ._evaluator import StructureEvaluator
 
 __all__ = ["EquiforceCalculator", "as_deployed"]
 
@@ -45,8 +47,8 @@ class EquiforceCalculator(Calculator):
         super().__init__(**kwargs)
         self.potential = as_deployed(model, device, dtype)
         self.device = self.potential.device
-        self.neighbors = VerletNeighborList(self.potential.cutoff, skin=skin,
-                                            backend=neighbor_backend)
+        self._evaluate = StructureEvaluator(self.potential, skin, neighbor_backend)
+        self.neighbors = self._evaluate.neighbors
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
         super().calculate(atoms, properties, system_changes)
@@ -64,16 +66,6 @@ class EquiforceCalculator(Calculator):
                         "forces": out["forces"].numpy()}
         if has_stress:
             self.results["stress"] = full_3x3_to_voigt_6_stress(out["stress"][0].numpy())
-
-    def _evaluate(self, positions, numbers, cell, pbc) -> dict[str, torch.Tensor]:
-        dtype, device = self.potential.dtype, self.device
-        pos = torch.as_tensor(positions, dtype=dtype, device=device)
-        z = torch.as_tensor(numbers, dtype=torch.long, device=device)
-        cell_t = torch.as_tensor(cell, dtype=dtype, device=device)
-        edge_index, shifts = self.neighbors(pos, cell_t, torch.as_tensor(pbc, device=device), z)
-        batch = torch.zeros(len(z), dtype=torch.long, device=device)
-        out = self.potential(pos, z, edge_index, shifts.to(dtype), cell_t.unsqueeze(0), batch)
-        return {key: value.to("cpu", torch.float64) for key, value in out.items()}
 
 
 def as_deployed(model: ModelLike, device: str | torch.device = "cpu",

@@ -6,23 +6,9 @@ import logging
 import sys
 from typing import Optional, Sequence
 
+from ._cli_md import add_md_commands
+
 __all__ = ["main"]
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from .demo import NVEDemoSettings, run_nve_demo
-
-    settings = NVEDemoSettings(repeat=args.repeat, steps=args.steps, dtype=args.dtype)
-    result = run_nve_demo(settings)
-    print(f"NVE fcc Cu: {result.num_atoms} atoms, {settings.steps} steps of "
-          f"{settings.timestep_fs} fs, {settings.dtype}")
-    print(f"  time per step            {1e3 * result.seconds_per_step:8.1f} ms "
-          f"({result.neighbor_builds} neighbour-list builds)")
-    print(f"  total energy drift       {1e3 * result.drift_per_atom:10.2e} meV/atom")
-    print(f"  total energy std         {1e3 * result.total_energy_std:10.2e} meV")
-    print(f"  kinetic energy std       {1e3 * result.kinetic_energy_std:10.4f} meV "
-          f"(the scale a broken integrator would show)")
-    return 0
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -93,18 +79,15 @@ def _data_openmm(args: argparse.Namespace) -> int:
 
     return _write_data(args, generate_openmm, OpenMMSettings(
         pdb=args.pdb, temperatures=tuple(args.temperatures),
-        frames_per_temperature=args.frames, seed=args.seed), "protein")
+        frames_per_temperature=args.frames, stride=args.stride,
+        equilibration_steps=args.equilibration, seed=args.seed), "protein")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="equiforce", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo = commands.add_parser("demo", help="short NVE MD of fcc Cu on an embedded potential")
-    demo.add_argument("--repeat", type=int, default=3, help="cubic cells per side (3: 108 atoms)")
-    demo.add_argument("--steps", type=int, default=300, help="number of 1 fs steps")
-    demo.add_argument("--dtype", choices=("float32", "float64"), default="float64")
-    demo.set_defaults(func=_demo)
+    add_md_commands(commands)
 
     exp = commands.add_parser("export", help="write a deployable model file")
     exp.add_argument("source", help="checkpoint (.pt) or model config (.json/.yaml)")
@@ -143,6 +126,8 @@ def _parser() -> argparse.ArgumentParser:
     omm.add_argument("--pdb", help="solvated protein PDB (default: OpenMM's villin test.pdb)")
     omm.add_argument("--frames", type=int, default=20, help="frames per temperature")
     omm.add_argument("--temperatures", type=float, nargs="+", default=[300.0, 350.0, 400.0])
+    omm.add_argument("--stride", type=int, default=250, help="2 fs steps between frames")
+    omm.add_argument("--equilibration", type=int, default=500, help="2 fs steps before sampling")
     omm.add_argument("--seed", type=int, default=0)
     omm.set_defaults(func=_data_openmm)
 
@@ -158,7 +143,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, FileExistsError) as error:
         print(f"equiforce: error: {error}", file=sys.stderr)
         return 2
 

@@ -1,7 +1,6 @@
 """One call signature for every deployed potential: eager, TorchScript or AOTInductor."""
 from __future__ import annotations
 
-import copy
 import json
 import zipfile
 from pathlib import Path
@@ -50,9 +49,14 @@ class DeployedPotential:
 
         dtype = dtype or next(model.parameters()).dtype
         device = torch.device(device)
-        copied = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
+        copied = model.clone(dtype, device).eval()
         metadata = build_metadata(model.config, "eager", dtype, str(device))
         return cls(copied, metadata, "eager", device)
+
+    @property
+    def module(self) -> Any:
+        """What gets called: the eager module, the TorchScript module or the AOTI runner."""
+        return self._function
 
     @property
     def config(self) -> PotentialConfig:
@@ -66,10 +70,26 @@ class DeployedPotential:
             return {name: out[name].detach() for name in OUTPUT_NAMES}
         return {name: value.detach() for name, value in zip(OUTPUT_NAMES, out)}
 
+    def __reduce__(self):
+        """Pickle a file-backed potential as its path (reloaded on unpickling), an
+        in-memory one as its module. OpenMM pickles a PythonForce's function this way."""
+        if self.path is not None:
+            return load, (str(self.path), str(self.device))
+        state = {name: value.cpu() for name, value in self._function.state_dict().items()}
+        return _unpickle_eager, (self.metadata, state, str(self.device))
+
     def __repr__(self) -> str:
         symbols = ",".join(self.metadata.get("symbols", []))
         return (f"DeployedPotential(format={self.format}, species={symbols}, "
                 f"cutoff={self.cutoff}, dtype={self.metadata['dtype']}, path={self.path})")
+
+
+def _unpickle_eager(metadata: dict[str, Any], state: dict[str, Tensor],
+                    device: str) -> DeployedPotential:
+    model = EquivariantPotential(PotentialConfig.from_dict(metadata["config"]),
+                                 getattr(torch, metadata["dtype"]), device)
+    model.load_state_dict(state)
+    return DeployedPotential(model.eval(), metadata, "eager", torch.device(device))
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> DeployedPotential:

@@ -1,7 +1,6 @@
 """Write a model to one deployable file: TorchScript (.pt) or AOTInductor (.pt2)."""
 from __future__ import annotations
 
-import copy
 import json
 import logging
 from pathlib import Path
@@ -40,7 +39,7 @@ def export(model: EquivariantPotential, path: str | Path, format: str = "torchsc
         raise ValueError(f"unknown export format {format!r}; use one of {FORMATS}")
     dtype = dtype or next(model.parameters()).dtype
     device_name = str(torch.device(device))
-    prepared = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
+    prepared = model.clone(dtype, device).eval()
     metadata = json.dumps(build_metadata(model.config, format, dtype, device_name, provenance))
     log.info("exporting %s model (%s, %s) to %s", format, dtype, device_name, path)
     with atomic_path(path) as tmp:

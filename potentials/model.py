@@ -41,6 +41,19 @@ class EquivariantPotential(nn.Module):
             self._build(config)
         self.to(dtype=dtype, device=device)
 
+    def clone(self, dtype: Optional[torch.dtype] = None,
+              device: Optional[torch.device | str] = None) -> "EquivariantPotential":
+        """A new model with the same config and weights (default: same dtype and device).
+
+        Rebuilt from the config rather than deep-copied: e3nn keeps scripted functions
+        that some torch versions refuse to copy.
+        """
+        first = next(self.parameters())
+        copied = EquivariantPotential(self.config, dtype=dtype or first.dtype,
+                                      device=device or first.device)
+        copied.load_state_dict(self.state_dict())
+        return copied.train(self.training)
+
     def _build(self, config: PotentialConfig) -> None:
         type_of_z = torch.full((_NUM_ELEMENTS,), -1, dtype=torch.long)
         type_of_z[list(config.species)] = torch.arange(len(config.species))

@@ -27,3 +27,14 @@ def test_bench_export_smoke(tmp_path):
     data = run("bench_export.py", ["--sizes", "32", "--repeats", "1", "--md-atoms", "32",
                                    "--md-steps", "2"], tmp_path / "export.json")
     assert {row["format"] for row in data["formats"]} == {"eager", "torchscript", "aotinductor"}
+
+
+def test_bench_openmm_smoke(tmp_path):
+    data = run("bench_openmm.py", ["--steps", "1", "--skip-villin"], tmp_path / "openmm.json")
+    assert {"ase_calculator_ms", "openmm_python_ms"} <= set(data["cu_256_ms_per_step"])
+
+
+def test_bench_md_smoke(tmp_path):
+    data = run("bench_md.py", ["--steps", "20", "--nve-ps", "0.02"], tmp_path / "md.json")
+    assert [row["engine"] for row in data["demo_system_speed"]] == ["ase", "openmm"]
+    assert data["nve_drift"]["picoseconds"] == 0.02

@@ -9,13 +9,18 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CASES = {
     "build_and_check.py": ["--l-max", "1", "--correlation", "2"],
-    "nve_cu.py": ["--repeat", "2", "--steps", "20"],
+    "nve_cu.py": ["--repeat", "2", "--steps", "40", "--out", "{tmp}/nve"],
     "export_and_run.py": ["--steps", "10"],
     "cu_emt_eos.py": ["--points", "5"],
+    "committee_md.py": ["--steps", "20", "--out", "{tmp}/committee"],
+    "openmm_cu.py": ["--repeat", "2", "--steps", "20"],
+    "villin_mlmm.py": ["--steps", "4", "--minimize-iterations", "2", "--report-interval", "2",
+                       "--out", "{tmp}/villin"],
 }
 
 
-def run_example(name: str, args: list[str]) -> str:
+def run_example(name: str, args: list[str], tmp: Path = ROOT / "runs") -> str:
+    args = [arg.replace("{tmp}", str(tmp)) for arg in args]
     result = subprocess.run([sys.executable, str(ROOT / "examples" / name), *args],
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
@@ -27,8 +32,8 @@ def test_every_example_has_a_case():
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_example_runs(name):
-    out = run_example(name, CASES[name])
+def test_example_runs(name, tmp_path):
+    out = run_example(name, CASES[name], tmp_path)
     assert out.strip(), f"{name} printed nothing"
 
 
@@ -38,3 +43,15 @@ def test_build_and_check_reports_tiny_errors():
     fd = float(lines["forces vs finite differences"].split()[-2])
     rot = float(lines["energy change under rotation+reflection"].split()[-2])
     assert fd < 1e-6 and rot < 1e-9
+
+
+def test_villin_mlmm_writes_a_trajectory(tmp_path):
+    out = run_example("villin_mlmm.py", CASES["villin_mlmm.py"], tmp_path)
+    assert "ns/day" in out and "582 of them in the ML region" in out
+    import mdtraj
+
+    from potentials.datasets.openmm import villin_pdb
+
+    trajectory = mdtraj.load_dcd(str(tmp_path / "villin" / "trajectory.dcd"), top=villin_pdb())
+    assert trajectory.n_frames == 2 and trajectory.n_atoms == 8867
+    assert (tmp_path / "villin" / "thermo.csv").read_text().count("\n") == 3  # header + 2

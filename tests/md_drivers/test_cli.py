@@ -54,3 +54,34 @@ def test_data_xtb_writes_labelled_molecule_frames(tmp_path):
     frames = read_frames(out, species=(1, 6, 8))
     assert len(frames) == 4 and all(f.stress is None for f in frames)
     assert frames[0].energy < -300  # GFN2-xTB total energy of ethanol is about -310 eV
+
+
+def test_md_then_resume_to_more_steps(tmp_path, capsys):
+    import ase.io
+
+    run = tmp_path / "run"
+    assert main(["md", "fcc-Cu:2x2x2", "--potential", "cu-emt", "--ensemble", "nvt-langevin",
+                 "--steps", "20", "--output-interval", "10", "--checkpoint-interval", "10",
+                 "--out", str(run), "--no-progress"]) == 0
+    assert "ns/day" in capsys.readouterr().out
+    assert main(["md", "--resume", str(run), "--steps", "40", "--no-progress"]) == 0
+    assert len(ase.io.read(run / "trajectory.extxyz", ":")) == 5
+
+
+def test_md_watchdog_exits_3_naming_the_rule_and_atoms(tmp_path, capsys):
+    from ase.build import bulk
+
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    atoms.positions[5] = atoms.positions[2] + [0.3, 0.0, 0.0]
+    atoms.write(tmp_path / "bad.extxyz")
+    code = main(["md", str(tmp_path / "bad.extxyz"), "--potential", "cu-emt", "--steps", "10",
+                 "--out", str(tmp_path / "run"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 3
+    assert "watchdog rule 'min_distance' tripped at step 0" in err and "atoms 2, 5" in err
+    assert (tmp_path / "run" / "watchdog_frame.extxyz").is_file()
+
+
+def test_md_needs_structure_and_potential(capsys):
+    assert main(["md", "--no-progress"]) == 2
+    assert "--potential" in capsys.readouterr().err

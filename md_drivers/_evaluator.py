@@ -1,0 +1,50 @@
+"""One structure through a deployed potential, with a Verlet-skin neighbour list.
+
+Shared by the ASE calculator and the OpenMM PythonForce: both hand over positions in
+Angstrom and get eV-based results back; unit conversion stays in each driver.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from potentials import DeployedPotential, VerletNeighborList
+
+__all__ = ["StructureEvaluator"]
+
+
+class StructureEvaluator:
+    """Evaluate one structure at a time, reusing neighbour lists across calls.
+
+    Args:
+        potential: the deployed potential.
+        skin: Verlet skin in Angstrom (0 rebuilds the list every call).
+        neighbor_backend: ``"vesin"`` or ``"torch"``.
+    """
+
+    def __init__(self, potential: DeployedPotential, skin: float = 0.5,
+                 neighbor_backend: str = "vesin") -> None:
+        self.potential = potential
+        self.neighbors = VerletNeighborList(potential.cutoff, skin=skin, backend=neighbor_backend)
+
+    def __call__(self, positions: np.ndarray, numbers: np.ndarray, cell: np.ndarray,
+                 pbc: np.ndarray) -> dict[str, torch.Tensor]:
+        """Outputs of the potential as CPU float64 tensors.
+
+        Args:
+            positions: (N, 3) Angstrom. numbers: (N,) atomic numbers.
+            cell: (3, 3) lattice vectors as rows, Angstrom (zeros for a molecule).
+            pbc: (3,) bool.
+
+        Returns:
+            ``energy`` (1,) eV, ``atomic_energies`` (N,) eV, ``forces`` (N, 3) eV/A,
+            ``virial`` (1, 3, 3) eV, ``stress`` (1, 3, 3) eV/A^3.
+        """
+        dtype, device = self.potential.dtype, self.potential.device
+        pos = torch.as_tensor(positions, dtype=dtype, device=device)
+        z = torch.as_tensor(numbers, dtype=torch.long, device=device)
+        cell_t = torch.as_tensor(cell, dtype=dtype, device=device)
+        edge_index, shifts = self.neighbors(pos, cell_t, torch.as_tensor(pbc, device=device), z)
+        batch = torch.zeros(len(z), dtype=torch.long, device=device)
+        out = self.potential(pos, z, edge_index, shifts.to(dtype), cell_t.unsqueeze(0), batch)
+        return {key: value.to("cpu", torch.float64) for key, value in out.items()}

@@ -1,0 +1,115 @@
+"""The openmm-torch backend: a self-contained TorchScript module inside a TorchForce."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from potentials import DeployedPotential
+from potentials._cell_list import cell_list_neighbor_list
+
+from .openmm import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
+
+__all__ = ["OpenMMModule", "create_torch_force", "scripted_model"]
+
+
+class OpenMMModule(torch.nn.Module):
+    """OpenMM's view of a potential: nm in, kJ/mol and kJ/mol/nm out.
+
+    ``forward(positions (P, 3) nm, boxvectors (3, 3) nm or None)`` returns the energy
+    (scalar, kJ/mol) and the forces on all ``P`` particles ((P, 3), kJ/mol/nm; zero
+    outside the selected atoms). The neighbour list (a TorchScript cell list) is built
+    inside, so the module needs nothing but positions and box.
+    """
+
+    def __init__(self, model: torch.nn.Module, atomic_numbers: Tensor, selection: Tensor,
+                 n_particles: int, periodic: bool, cutoff: float, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.model = model
+        self.register_buffer("atomic_numbers", atomic_numbers.to(torch.long))
+        self.register_buffer("selection", selection.to(torch.long))
+        self.register_buffer("dtype_probe", torch.zeros(0, dtype=dtype))
+        self.n_particles = n_particles
+        self.periodic = periodic
+        self.cutoff = cutoff
+        self.nm_in_angstrom = NM_IN_ANGSTROM
+        self.ev_in_kj_per_mol = EV_IN_KJ_PER_MOL
+
+    def forward(self, positions: Tensor, boxvectors: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        dtype = self.dtype_probe.dtype
+        pos = positions.index_select(0, self.selection).to(dtype) * self.nm_in_angstrom
+        cell = torch.zeros((3, 3), dtype=dtype, device=pos.device)
+        pbc = torch.zeros(3, dtype=torch.bool, device=pos.device)
+        if self.periodic and boxvectors is not None:
+            cell = boxvectors.to(dtype) * self.nm_in_angstrom
+            pbc = torch.ones(3, dtype=torch.bool, device=pos.device)
+        edge_index, shifts = cell_list_neighbor_list(pos, cell, pbc, self.cutoff)
+        batch = torch.zeros(pos.shape[0], dtype=torch.long, device=pos.device)
+        out = self.model(pos, self.atomic_numbers, edge_index, shifts.to(dtype),
+                         cell.unsqueeze(0), batch)
+        energy = out["energy"].sum() * self.ev_in_kj_per_mol
+        forces = torch.zeros((self.n_particles, 3), dtype=positions.dtype, device=pos.device)
+        selected = out["forces"] * (self.ev_in_kj_per_mol * self.nm_in_angstrom)
+        forces = forces.index_copy(0, self.selection, selected.to(positions.dtype))
+        return energy.to(positions.dtype), forces
+
+
+def scripted_model(potential: DeployedPotential) -> torch.jit.ScriptModule:
+    """The potential as a TorchScript module (eager models are scripted with e3nn's
+    ``script``); AOTInductor packages cannot go inside TorchScript."""
+    if potential.format == "torchscript":
+        return potential.module
+    if potential.format == "eager":
+        from e3nn.util import jit
+
+        return jit.script(potential.module)
+    raise ValueError(f"{potential.path}: the torch backend needs a TorchScript (.pt) file or "
+                     f"an in-memory model, not {potential.format}; use backend='python' for "
+                     "AOTInductor packages")
+
+
+def create_torch_force(potential: DeployedPotential, numbers: np.ndarray,
+                       selection: Optional[np.ndarray], periodic: bool, cuda_graphs: bool):
+    """An ``openmmtorch.TorchForce`` returning energy and forces (``setOutputsForces``)."""
+    import openmmtorch
+
+    _ensure_torch_plugin()
+    n_particles = len(numbers)
+    if selection is None:
+        selection = np.arange(n_particles)
+    device = potential.device
+    module = OpenMMModule(scripted_model(potential),
+                          torch.as_tensor(numbers[selection], device=device),
+                          torch.as_tensor(selection, device=device), n_particles, periodic,
+                          potential.cutoff, potential.dtype)
+    force = openmmtorch.TorchForce(torch.jit.script(module))
+    force.setOutputsForces(True)
+    force.setUsesPeriodicBoundaryConditions(periodic)
+    force.setName("equiforce")
+    if cuda_graphs:
+        force.setProperty("useCUDAGraphs", "true")
+    return force
+
+
+def _ensure_torch_plugin() -> None:
+    """Register openmm-torch's Reference/CPU kernels if OpenMM could not load them.
+
+    OpenMM loads plugins when ``openmm`` is first imported; if torch's libraries were not
+    loaded by then, ``libOpenMMTorchReference.so`` fails (libnvrtc not found) and every
+    Context with a TorchForce would fail with "does not support all required kernels".
+    """
+    import os
+
+    import openmm
+
+    if openmm.Platform.getPlatformByName("Reference").supportsKernels(["CalcTorchForce"]):
+        return
+    library = os.path.join(openmm.version.openmm_library_path, "plugins",
+                           "libOpenMMTorchReference.so")
+    if os.path.exists(library):
+        openmm.Platform.loadPluginLibrary(library)
+    if not openmm.Platform.getPlatformByName("Reference").supportsKernels(["CalcTorchForce"]):
+        raise RuntimeError(f"openmm-torch's Reference kernels are not available ({library}); "
+                           "use backend='python'")

@@ -1,0 +1,285 @@
+"""``run_md`` and ``resume_md``: long MD with outputs, checkpoints and a watchdog.
+
+A run directory holds ``config.json``, ``start.extxyz`` (the initial frame, velocities
+included), ``checkpoint.pkl``, ``thermo.csv``, ``trajectory.<fmt>`` + ``topology.pdb``,
+``trajectory.extxyz``, and at the end ``thermo.png`` and ``summary.json``. Committee runs
+add ``uncertain_frames.extxyz``; a watchdog trip adds ``watchdog_frame.extxyz``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Optional
+
+import ase.io
+import numpy as np
+import torch
+from ase import Atoms, units
+from ase.md.velocitydistribution import Stationary, thermalize_momenta
+from tqdm import tqdm
+
+from ._ase_engine import AseEngine
+from ._openmm_engine import OpenMMEngine
+from .config import MDConfig
+from .outputs import ThermoLog, TrajectoryWriter, plot_thermo, write_json
+from .restart import load_md_checkpoint, save_md_checkpoint
+from .structures import load_structure
+from .watchdog import WatchdogTripped, check_frame
+
+__all__ = ["run_md", "resume_md", "RunSummary"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a run measured. Energies eV, temperature K, times s.
+
+    ``drift_eV_per_atom_per_ps`` is the slope of a straight-line fit of the total energy
+    against time over the whole run, per atom (NVE only; None otherwise).
+    ``temperature_sem_K`` is the standard error of the mean temperature from 10 blocks.
+    """
+
+    run_dir: str
+    num_atoms: int
+    steps: int
+    simulated_ps: float
+    wall_seconds: float
+    steps_per_second: float
+    ns_per_day: float
+    mean_temperature_K: float
+    temperature_sem_K: float
+    drift_eV_per_atom_per_ps: Optional[float]
+    max_forces_std_eV_A: Optional[float]
+    uncertain_frames: int
+
+
+def run_md(config: MDConfig, run_dir: str | Path, atoms: Optional[Atoms] = None,
+           progress: bool = True) -> RunSummary:
+    """Start a run in a new directory ``run_dir``.
+
+    Args:
+        config: what to run.
+        run_dir: created; must not hold a run already (use :func:`resume_md`).
+        atoms: the starting structure (overrides ``config.structure``), momenta used when
+            ``config.maxwell_boltzmann`` is False.
+        progress: show a progress bar.
+
+    Raises:
+        WatchdogTripped: the run went unphysical (the last good checkpoint is kept).
+    """
+    run_dir = Path(run_dir)
+    if (run_dir / "config.json").exists():
+        raise FileExistsError(f"{run_dir} already holds a run; resume it with "
+                              f"`equiforce md --resume {run_dir}` or choose a new directory")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atoms = (atoms.copy() if atoms is not None else load_structure(config.structure))
+    if config.maxwell_boltzmann:
+        thermalize_momenta(atoms, temperature_K=config.temperature_K,
+                           rng=np.random.default_rng(config.seed))
+        Stationary(atoms)
+    write_json(run_dir / "config.json", config.to_dict())
+    ase.io.write(run_dir / "start.extxyz", atoms, format="extxyz")
+    simulation = _Simulation(config, run_dir, atoms)
+    simulation.record_frame()
+    simulation.checkpoint()
+    return simulation.run(progress)
+
+
+def resume_md(run_dir: str | Path, steps: Optional[int] = None, progress: bool = True) -> RunSummary:
+    """Continue the run in ``run_dir`` from its checkpoint, to ``steps`` total steps
+    (default: the configured number). Output files are cut back to the checkpoint first,
+    so they continue seamlessly; an NVE run resumed this way is identical to an
+    uninterrupted one.
+    """
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.json"
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{run_dir}: not an equiforce md run directory (no config.json)")
+    config = MDConfig.from_dict(json.loads(config_path.read_text()))
+    if steps is not None:
+        config = config.replace(steps=steps)
+        write_json(config_path, config.to_dict())
+    state = load_md_checkpoint(run_dir)
+    atoms = ase.io.read(run_dir / "start.extxyz")
+    simulation = _Simulation(config, run_dir, atoms)
+    simulation.restore(state)
+    log.info("resumed %s at step %d of %d", run_dir, simulation.engine.step_count, config.steps)
+    return simulation.run(progress)
+
+
+class _Simulation:
+    """One run: engine, writers, watchdog and committee bookkeeping."""
+
+    def __init__(self, config: MDConfig, run_dir: Path, atoms: Atoms) -> None:
+        self.config, self.run_dir, self.atoms = config, run_dir, atoms
+        self.engine = _engine(config, atoms)
+        self.thermo = ThermoLog(run_dir / "thermo.csv")
+        self.trajectory = TrajectoryWriter(run_dir, config.trajectory_format, atoms,
+                                           1e-3 * config.timestep_fs, config.output_interval,
+                                           _pdb_topology(config.structure))
+        self.uncertain_frames = 0
+        self.reference_temperature = (config.temperature_K if not config.is_nve
+                                      else float(atoms.get_temperature()))
+        log.info("equiforce md: %d atoms, engine %s, %s, %d steps of %g fs -> %s", len(atoms),
+                 config.engine, config.ensemble, config.steps, config.timestep_fs, run_dir)
+
+    def run(self, progress: bool) -> RunSummary:
+        config, start_step = self.config, self.engine.step_count
+        start = time.perf_counter()
+        with tqdm(total=config.steps, initial=start_step, unit="step", disable=not progress,
+                  desc=f"md {config.ensemble}") as bar:
+            while self.engine.step_count < config.steps:
+                chunk = min(config.output_interval, config.steps - self.engine.step_count)
+                self.engine.step(chunk)
+                row = self.record_frame()
+                if self.engine.step_count % config.checkpoint_interval == 0:
+                    self.checkpoint()
+                bar.update(chunk)
+                bar.set_postfix(T=f"{row['temperature_K']:.0f}K", E=f"{row['total_eV']:.4f}eV")
+        if self.engine.step_count % config.checkpoint_interval:
+            self.checkpoint()
+        wall = time.perf_counter() - start
+        return self.finish(self.engine.step_count - start_step, wall)
+
+    def record_frame(self) -> dict[str, float]:
+        """Observe, check the watchdog, then write the frame and its thermo row."""
+        step, atoms = self.engine.step_count, self.atoms
+        forces, energy = self.engine.forces(), self.engine.potential_energy()
+        temperature = float(atoms.get_temperature())
+        try:
+            check_frame(self.config.watchdog, atoms, forces, energy, temperature,
+                        self.reference_temperature, step)
+        except WatchdogTripped as trip:
+            self._write_offending_frame(forces, energy, trip)
+            raise
+        row = self._thermo_row(step, energy, temperature)
+        frame = self._frame(forces, energy)
+        self.trajectory.append(frame, step)
+        self.thermo.append(row)
+        self._save_if_uncertain(frame, row)
+        return row
+
+    def checkpoint(self) -> None:
+        save_md_checkpoint(self.run_dir, {
+            "step": self.engine.step_count, "engine": self.engine.state(),
+            "frames": self.trajectory.frames, "uncertain_frames": self.uncertain_frames,
+            "torch": torch.__version__})
+        self.engine.reset_neighbors()
+
+    def restore(self, state: dict) -> None:
+        self.engine.restore(state["engine"])
+        self.engine.reset_neighbors()
+        self.trajectory.truncate(state["frames"])
+        self.thermo.truncate(state["step"])
+        self.uncertain_frames = state["uncertain_frames"]
+        _truncate_extxyz(self.run_dir / "uncertain_frames.extxyz", self.uncertain_frames)
+
+    def finish(self, steps_run: int, wall: float) -> RunSummary:
+        thermo = self.thermo.read()
+        plot_thermo(thermo, self.run_dir / "thermo.png",
+                    f"{self.config.ensemble}, {len(self.atoms)} atoms, {self.config.engine}")
+        summary = _summary(self.config, self.run_dir, thermo, len(self.atoms), steps_run, wall,
+                           self.uncertain_frames)
+        write_json(self.run_dir / "summary.json", asdict(summary))
+        return summary
+
+    def _thermo_row(self, step: int, energy: float, temperature: float) -> dict[str, float]:
+        atoms, kinetic = self.atoms, float(self.atoms.get_kinetic_energy())
+        stress = self.engine.stress()
+        pressure = -float(np.sum(stress[:3])) / 3.0 / units.bar if stress is not None else np.nan
+        volume = float(atoms.get_volume()) if atoms.pbc.all() else np.nan
+        spread = getattr(atoms.calc, "results", {}).get("max_forces_std", np.nan) \
+            if self.config.engine == "ase" else np.nan
+        return {"step": step, "time_ps": step * self.config.timestep_fs * 1e-3,
+                "potential_eV": energy, "kinetic_eV": kinetic, "total_eV": energy + kinetic,
+                "temperature_K": temperature, "pressure_bar": pressure, "volume_A3": volume,
+                "max_forces_std_eV_A": spread}
+
+    def _frame(self, forces: np.ndarray, energy: float) -> Atoms:
+        from ase.calculators.singlepoint import SinglePointCalculator
+
+        frame = self.atoms.copy()
+        frame.calc = SinglePointCalculator(frame, energy=energy, forces=forces)
+        frame.info["step"] = self.engine.step_count
+        spread = getattr(self.atoms.calc, "results", {}).get("forces_std")
+        if spread is not None and self.config.engine == "ase":
+            frame.arrays["forces_std"] = np.asarray(spread)
+        return frame
+
+    def _save_if_uncertain(self, frame: Atoms, row: dict[str, float]) -> None:
+        threshold = self.config.committee_threshold
+        if threshold is None or not row["max_forces_std_eV_A"] > threshold:
+            return
+        ase.io.write(self.run_dir / "uncertain_frames.extxyz", frame, format="extxyz", append=True)
+        self.uncertain_frames += 1
+        log.info("step %d: committee force spread %.3f eV/A > %.3f, frame saved for retraining",
+                 row["step"], row["max_forces_std_eV_A"], threshold)
+
+    def _write_offending_frame(self, forces: np.ndarray, energy: float, trip: WatchdogTripped) -> None:
+        frame = self._frame(np.nan_to_num(forces), float(np.nan_to_num(energy)))
+        frame.info["watchdog_rule"] = trip.rule
+        ase.io.write(self.run_dir / "watchdog_frame.extxyz", frame, format="extxyz")
+        log.error("%s; offending frame in %s; last good checkpoint kept", trip,
+                  self.run_dir / "watchdog_frame.extxyz")
+
+
+def _engine(config: MDConfig, atoms: Atoms):
+    from ..ase import EquiforceCalculator
+    from ..committee import CommitteeCalculator
+
+    dtype = getattr(torch, config.dtype) if config.dtype else None
+    if config.engine == "openmm":
+        calculator = EquiforceCalculator(config.potential[0], config.device, dtype, config.skin)
+        return OpenMMEngine(atoms, calculator.potential, calculator, config)
+    if len(config.potential) > 1:
+        calculator = CommitteeCalculator(config.potential, config.device, dtype, config.skin)
+    else:
+        calculator = EquiforceCalculator(config.potential[0], config.device, dtype, config.skin)
+    return AseEngine(atoms, calculator, config)
+
+
+def _pdb_topology(structure: str) -> Optional[str]:
+    return structure if structure.lower().endswith(".pdb") and Path(structure).is_file() else None
+
+
+def _truncate_extxyz(path: Path, frames: int) -> None:
+    if not path.exists():
+        return
+    from potentials._atomic import atomic_path
+
+    kept = ase.io.read(path, index=f":{frames}") if frames else []
+    with atomic_path(path) as tmp:
+        ase.io.write(tmp, kept, format="extxyz")
+
+
+def _summary(config: MDConfig, run_dir: Path, thermo: dict[str, np.ndarray], num_atoms: int,
+             steps_run: int, wall: float, uncertain: int) -> RunSummary:
+    simulated_ps = steps_run * config.timestep_fs * 1e-3
+    time_ps, total = thermo["time_ps"], thermo["total_eV"]
+    drift = None
+    if config.is_nve and len(time_ps) > 2:
+        drift = float(np.polyfit(time_ps, total, 1)[0]) / num_atoms
+    temperatures = thermo["temperature_K"][1:] if len(time_ps) > 1 else thermo["temperature_K"]
+    spread = thermo["max_forces_std_eV_A"]
+    return RunSummary(
+        run_dir=str(run_dir), num_atoms=num_atoms, steps=int(thermo["step"][-1]),
+        simulated_ps=float(time_ps[-1]), wall_seconds=wall,
+        steps_per_second=steps_run / wall if wall > 0 else float("nan"),
+        ns_per_day=simulated_ps * 1e-3 / (wall / 86400.0) if wall > 0 else float("nan"),
+        mean_temperature_K=float(np.mean(temperatures)),
+        temperature_sem_K=_block_sem(temperatures),
+        drift_eV_per_atom_per_ps=drift,
+        max_forces_std_eV_A=None if np.all(np.isnan(spread)) else float(np.nanmax(spread)),
+        uncertain_frames=uncertain)
+
+
+def _block_sem(values: np.ndarray, blocks: int = 10) -> float:
+    """Standard error of the mean from block averages (correlated samples)."""
+    if len(values) < 2 * blocks:
+        return float("nan")
+    means = np.array([b.mean() for b in np.array_split(values, blocks)])
+    return float(means.std(ddof=1) / np.sqrt(blocks))

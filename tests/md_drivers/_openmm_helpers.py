@@ -1,0 +1,54 @@
+"""OpenMM evaluation helpers shared by the OpenMM driver tests (both environments)."""
+import numpy as np
+import openmm
+from ase import Atoms
+
+from md_drivers.ase import EquiforceCalculator
+
+EV_KJ = 96.485332          # independent of md_drivers.openmm's constant on purpose
+
+
+def openmm_system(force, atoms: Atoms) -> openmm.System:
+    """A System of ``atoms`` holding ``force`` (a Force can belong to one System only)."""
+    system = openmm.System()
+    for mass in atoms.get_masses():
+        system.addParticle(float(mass))
+    if atoms.pbc.any():
+        system.setDefaultPeriodicBoxVectors(*(atoms.cell.array / 10.0))
+    system.addForce(force)
+    return system
+
+
+def context_for(system: openmm.System, atoms: Atoms, platform: str = "Reference",
+                integrator=None) -> openmm.Context:
+    properties = {"Precision": "double"} if platform in ("CUDA", "OpenCL") else {}
+    context = openmm.Context(system, integrator or openmm.VerletIntegrator(0.001),
+                             openmm.Platform.getPlatformByName(platform), properties)
+    if atoms.pbc.any():
+        context.setPeriodicBoxVectors(*(atoms.cell.array / 10.0))
+    context.setPositions(atoms.positions / 10.0)
+    return context
+
+
+def openmm_energy_forces(force, atoms: Atoms, platform: str = "Reference"):
+    """(energy eV, forces eV/A) of a force alone on ``atoms``."""
+    context = context_for(openmm_system(force, atoms), atoms, platform)
+    state = context.getState(getEnergy=True, getForces=True)
+    energy = state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) / EV_KJ
+    forces = state.getForces(asNumpy=True).value_in_unit(
+        openmm.unit.kilojoule_per_mole / openmm.unit.nanometer) / (EV_KJ * 10.0)
+    return energy, np.asarray(forces)
+
+
+def ase_energy_forces(model, atoms: Atoms):
+    atoms = atoms.copy()
+    atoms.calc = EquiforceCalculator(model)
+    return atoms.get_potential_energy(), atoms.get_forces()
+
+
+def assert_close(openmm_result, ase_result, rtol: float = 1e-6) -> None:
+    energy, forces = openmm_result
+    ref_energy, ref_forces = ase_result
+    assert abs(energy - ref_energy) <= rtol * max(abs(ref_energy), 1.0), (energy, ref_energy)
+    scale = np.abs(ref_forces).max()
+    np.testing.assert_allclose(forces, ref_forces, atol=rtol * scale, rtol=0)

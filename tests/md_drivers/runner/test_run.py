@@ -1,0 +1,140 @@
+"""run_md / resume_md: exact restarts, readable outputs, watchdog stops, openmm engine."""
+import json
+import pickle
+
+import ase.io
+import mdtraj
+import numpy as np
+import pytest
+
+from md_drivers.runner import (MDConfig, WatchdogConfig, WatchdogTripped, resume_md, run_md)
+from md_drivers.runner._ase_engine import AseEngine
+
+CU32 = dict(structure="fcc-Cu:2x2x2", potential=("cu-emt",), steps=100, output_interval=10,
+            checkpoint_interval=40, temperature_K=600.0)
+
+
+def final_positions(run_dir):
+    with open(run_dir / "checkpoint.pkl", "rb") as handle:
+        state = pickle.load(handle)
+    return state["step"], state["engine"]["positions"], state["engine"]["momenta"]
+
+
+@pytest.mark.parametrize("ensemble", ["nve", "nvt-langevin"])
+def test_interrupted_and_resumed_run_equals_the_uninterrupted_one(tmp_path, monkeypatch, ensemble):
+    config = MDConfig(**CU32, ensemble=ensemble)
+    run_md(config, tmp_path / "whole", progress=False)
+
+    original_step = AseEngine.step
+
+    def step_then_die(self, n):
+        original_step(self, n)
+        if self.step_count == 60:  # after the checkpoint at 40 and frames at 50, 60
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(AseEngine, "step", step_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        run_md(config, tmp_path / "split", progress=False)
+    monkeypatch.setattr(AseEngine, "step", original_step)
+    assert final_positions(tmp_path / "split")[0] == 40
+    resume_md(tmp_path / "split", progress=False)
+
+    step_a, pos_a, mom_a = final_positions(tmp_path / "whole")
+    step_b, pos_b, mom_b = final_positions(tmp_path / "split")
+    assert step_a == step_b == 100
+    np.testing.assert_allclose(pos_b, pos_a, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(mom_b, mom_a, rtol=0, atol=1e-12)
+    rows = [(tmp_path / d / "thermo.csv").read_text() for d in ("whole", "split")]
+    assert rows[0] == rows[1]
+    frames = [mdtraj.load(str(tmp_path / d / "trajectory.dcd"), top=str(tmp_path / d / "topology.pdb"))
+              for d in ("whole", "split")]
+    assert frames[0].n_frames == frames[1].n_frames == 11
+    np.testing.assert_array_equal(frames[0].xyz, frames[1].xyz)
+
+
+@pytest.mark.parametrize("fmt", ["dcd", "xtc", "h5"])
+def test_trajectories_are_readable_by_mdtraj_and_ase(tmp_path, fmt):
+    config = MDConfig(**{**CU32, "steps": 30}, ensemble="nvt-langevin", trajectory_format=fmt)
+    summary = run_md(config, tmp_path / "run", progress=False)
+    run = tmp_path / "run"
+    top = None if fmt == "h5" else str(run / "topology.pdb")
+    trajectory = mdtraj.load(str(run / f"trajectory.{fmt}"), top=top)
+    frames = ase.io.read(run / "trajectory.extxyz", ":")
+    assert trajectory.n_frames == len(frames) == 4 and trajectory.n_atoms == 32
+    precision = 6e-3 if fmt == "xtc" else 1e-3  # XTC stores 0.001 nm
+    np.testing.assert_allclose(trajectory.xyz[-1] * 10.0, frames[-1].positions, atol=precision)
+    np.testing.assert_allclose(trajectory.unitcell_lengths[-1] * 10.0,
+                               frames[-1].cell.lengths(), atol=1e-3)
+    assert frames[-1].info["step"] == 30 and frames[-1].get_forces().shape == (32, 3)
+    thermo = (run / "thermo.csv").read_text().splitlines()
+    assert len(thermo) == 5 and thermo[0].startswith("step,time_ps,potential_eV")
+    assert (run / "thermo.png").stat().st_size > 10_000
+    saved = json.loads((run / "summary.json").read_text())
+    assert saved["steps"] == 30 and saved["ns_per_day"] == pytest.approx(summary.ns_per_day)
+
+
+def test_npt_changes_the_volume_and_logs_pressure(tmp_path):
+    config = MDConfig(**{**CU32, "steps": 40}, ensemble="npt-iso", pressure_bar=50_000.0,
+                      pdamp_fs=200.0)
+    run_md(config, tmp_path / "run", progress=False)
+    lines = (tmp_path / "run" / "thermo.csv").read_text().splitlines()[1:]
+    volumes = [float(line.split(",")[7]) for line in lines]
+    pressures = [float(line.split(",")[6]) for line in lines]
+    assert volumes[-1] < volumes[0]  # 5 GPa compresses
+    assert all(np.isfinite(pressures))
+
+
+def test_watchdog_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    """0 K start from a strongly rattled crystal: the temperature rises past a 40 K cap."""
+    from ase.build import bulk
+
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    atoms.rattle(0.15, seed=3)
+    config = MDConfig(**{**CU32, "checkpoint_interval": 10}, ensemble="nve",
+                      maxwell_boltzmann=False,
+                      watchdog=WatchdogConfig(max_temperature=40.0))
+    with pytest.raises(WatchdogTripped, match="temperature_runaway") as trip:
+        run_md(config, tmp_path / "run", atoms=atoms, progress=False)
+    step, _, _ = final_positions(tmp_path / "run")
+    assert 0 < trip.value.step and step == trip.value.step - 10
+    bad = ase.io.read(tmp_path / "run" / "watchdog_frame.extxyz")
+    assert bad.info["watchdog_rule"] == "temperature_runaway" and bad.info["step"] == trip.value.step
+
+
+def test_existing_run_directory_is_not_overwritten(tmp_path):
+    config = MDConfig(**{**CU32, "steps": 10})
+    run_md(config, tmp_path / "run", progress=False)
+    with pytest.raises(FileExistsError, match="--resume"):
+        run_md(config, tmp_path / "run", progress=False)
+
+
+def test_corrupted_checkpoint_is_reported(tmp_path):
+    from md_drivers.runner import CheckpointError
+
+    run_md(MDConfig(**{**CU32, "steps": 10}), tmp_path / "run", progress=False)
+    (tmp_path / "run" / "checkpoint.pkl").write_bytes(b"\x80\x05garbage")
+    with pytest.raises(CheckpointError, match="corrupted checkpoint"):
+        resume_md(tmp_path / "run", progress=False)
+
+
+def test_openmm_engine_runs_langevin_and_monte_carlo_npt(tmp_path):
+    for ensemble in ("nvt-langevin", "npt-mc"):
+        config = MDConfig(**{**CU32, "steps": 20}, engine="openmm", ensemble=ensemble,
+                          barostat_interval=2, pressure_bar=50_000.0)
+        summary = run_md(config, tmp_path / ensemble, progress=False)
+        frames = ase.io.read(tmp_path / ensemble / "trajectory.extxyz", ":")
+        assert summary.steps == 20 and len(frames) == 3
+        assert 100.0 < summary.mean_temperature_K < 1500.0
+    first, last = frames[0].get_volume(), frames[-1].get_volume()
+    assert last != first  # the barostat moved
+
+
+def test_config_validation_names_the_problem():
+    with pytest.raises(ValueError, match="not available with engine 'openmm'"):
+        MDConfig(**CU32, engine="openmm", ensemble="nve")
+    with pytest.raises(ValueError, match="multiple of output_interval"):
+        MDConfig(**{**CU32, "checkpoint_interval": 15})
+    with pytest.raises(ValueError, match="committee"):
+        MDConfig(**{**CU32, "potential": ("a.pt", "b.pt")}, engine="openmm",
+                 ensemble="nvt-langevin")
+    assert MDConfig.from_dict(MDConfig(**CU32).to_dict()) == MDConfig(**CU32)

@@ -1,0 +1,113 @@
+"""OpenMM driver, openmm-torch TorchForce backend (``make test-openmm-torch``).
+
+openmm-torch 1.5 works only beside torch 2.9.1, so these tests run in the second
+environment (.venv-openmm-torch); in the main one they are skipped, unless
+EQUIFORCE_REQUIRE_OPENMM_TORCH=1 (set by the make target) turns a skip into a failure.
+"""
+import os
+
+import numpy as np
+import openmm
+import pytest
+import torch  # noqa: F401  (openmmtorch needs torch's libraries loaded first)
+from ase.build import bulk
+
+from md_drivers.openmm import create_force, torch_force_problem
+from potentials import export
+from tests.md_drivers._openmm_helpers import (assert_close, ase_energy_forces, context_for,
+                                              openmm_energy_forces, openmm_system)
+from tests.structures import ethanol, small_model, triclinic_cu_au
+
+pytestmark = pytest.mark.openmm_torch
+
+if torch_force_problem() is not None:
+    if os.environ.get("EQUIFORCE_REQUIRE_OPENMM_TORCH"):
+        raise RuntimeError(f"openmm-torch required but unusable: {torch_force_problem()}")
+    pytest.skip(f"openmm-torch unusable here: {torch_force_problem()}", allow_module_level=True)
+
+import openmmtorch  # noqa: E402
+
+STRUCTURES = {"triclinic": triclinic_cu_au, "molecule": ethanol}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return small_model()
+
+
+@pytest.mark.parametrize("platform", ["Reference", "CPU"])
+@pytest.mark.parametrize("name", sorted(STRUCTURES))
+def test_torch_force_matches_ase_calculator(model, name, platform):
+    atoms = STRUCTURES[name]()
+    force = create_force(model, atoms.numbers, backend="torch", periodic=bool(atoms.pbc.any()))
+    assert isinstance(force, openmmtorch.TorchForce)
+    assert_close(openmm_energy_forces(force, atoms, platform), ase_energy_forces(model, atoms))
+
+
+def test_torch_force_from_exported_file(tmp_path, model):
+    atoms = triclinic_cu_au()
+    path = export(model, tmp_path / "model.pt")
+    force = create_force(path, atoms.numbers, backend="torch", periodic=True)
+    assert_close(openmm_energy_forces(force, atoms), ase_energy_forces(model, atoms))
+
+
+def test_torch_force_ignores_translation_by_box_vectors(model):
+    atoms = triclinic_cu_au()
+    forces = [create_force(model, atoms.numbers, backend="torch", periodic=True) for _ in "ab"]
+    moved = atoms.copy()
+    moved.positions[1::2] -= 2 * atoms.cell[0] - atoms.cell[2]
+    assert_close(openmm_energy_forces(forces[0], moved), openmm_energy_forces(forces[1], atoms),
+                 1e-10)
+
+
+def test_torch_subset_force(model):
+    mol = ethanol()
+    atoms = mol.copy()
+    atoms += bulk("Cu", "fcc", a=3.6).repeat((3, 1, 1))[:3]
+    atoms.positions[len(mol):] = mol.positions[:3] + [2.5, 0.0, 0.0]
+    subset = list(range(len(mol)))[::-1]
+    force = create_force(model, atoms.numbers, atoms=subset, backend="torch")
+    energy, forces = openmm_energy_forces(force, atoms)
+    assert np.all(forces[len(mol):] == 0.0)
+    assert_close((energy, forces[subset]), ase_energy_forces(model, atoms[subset]))
+
+
+def test_auto_backend_picks_torch_here(model):
+    assert isinstance(create_force(model, [1, 6, 8], backend="auto"), openmmtorch.TorchForce)
+
+
+def test_torch_force_nve_conserves_energy():
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    atoms.rattle(0.05, seed=0)
+    force = create_force("cu-emt", atoms.numbers, backend="torch", periodic=True)
+    context = context_for(openmm_system(force, atoms), atoms,
+                          integrator=openmm.VerletIntegrator(0.001))
+    context.setVelocitiesToTemperature(600.0, 1)
+    kinetic, total = [], []
+    for _ in range(40):
+        context.getIntegrator().step(5)
+        state = context.getState(getEnergy=True)
+        k = state.getKineticEnergy().value_in_unit(openmm.unit.kilojoule_per_mole)
+        kinetic.append(k)
+        total.append(k + state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole))
+    assert np.std(kinetic) > 1.0
+    assert np.std(total) < 1e-2 * np.std(kinetic)
+
+
+def test_openmmml_plugin_with_the_torch_backend(tmp_path, model):
+    """MLPotential("equiforce").createSystem(..., backend="torch") puts a TorchForce in."""
+    import openmm.app as app
+    from openmmml import MLPotential
+
+    atoms = ethanol()
+    topology = app.Topology()
+    residue = topology.addResidue("MOL", topology.addChain())
+    for z in atoms.numbers:
+        topology.addAtom(str(z), app.Element.getByAtomicNumber(int(z)), residue)
+    path = export(model, tmp_path / "model.pt")
+    system = MLPotential("equiforce", modelPath=str(path)).createSystem(topology, backend="torch")
+    assert 'type="TorchForce"' in openmm.XmlSerializer.serialize(system)
+    context = context_for(system, atoms)
+    state = context.getState(getEnergy=True)
+    energy = state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) / 96.485332
+    assert energy == pytest.approx(ase_energy_forces(model, atoms)[0], rel=1e-9)
