@@ -4,12 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from ase import Atoms
+from ase import Atoms, units
 
 from ..openmm import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM, create_force
 from .config import MDConfig
 
 __all__ = ["OpenMMEngine"]
+
+_ASE_VELOCITY_IN_NM_PER_PS = 1000.0 * units.fs / NM_IN_ANGSTROM   # A per ASE time unit, in nm/ps
 
 
 class OpenMMEngine:
@@ -122,13 +124,3 @@ def _box_nm(atoms: Atoms) -> np.ndarray:
                          "|b_x|, |c_x| <= a_x/2, |c_y| <= b_y/2); use the ase engine or "
                          "transform the structure")
     return box
-
-
-# ASE velocity unit (A per ASE time unit) in nm/ps.
-def _ase_velocity_in_nm_per_ps() -> float:
-    from ase import units
-
-    return 1000.0 * units.fs / NM_IN_ANGSTROM
-
-
-_ASE_VELOCITY_IN_NM_PER_PS = _ase_velocity_in_nm_per_ps()

@@ -16,7 +16,7 @@ from ase import Atoms
 from potentials._atomic import atomic_path
 
 __all__ = ["ThermoLog", "TrajectoryWriter", "THERMO_COLUMNS", "plot_thermo", "write_json",
-           "mdtraj_topology"]
+           "mdtraj_topology", "truncate_extxyz"]
 
 THERMO_COLUMNS = ("step", "time_ps", "potential_eV", "kinetic_eV", "total_eV",
                   "temperature_K", "pressure_bar", "volume_A3", "max_forces_std_eV_A")
@@ -118,17 +118,22 @@ class TrajectoryWriter:
 
     def truncate(self, frames: int) -> None:
         """Keep the first ``frames`` frames of both files (atomically)."""
-        import ase.io
-        import mdtraj
-
         self.frames = frames
         if self.path.exists():
             with atomic_path(self.path) as tmp:
                 _copy_frames(self.path, tmp, frames)
-        if self.extxyz.exists():
-            kept = ase.io.read(self.extxyz, index=f":{frames}")
-            with atomic_path(self.extxyz) as tmp:
-                ase.io.write(tmp, kept, format="extxyz")
+        truncate_extxyz(self.extxyz, frames)
+
+
+def truncate_extxyz(path: Path, frames: int) -> None:
+    """Keep the first ``frames`` frames of an extxyz file (atomically); no file, no-op."""
+    import ase.io
+
+    if not path.exists():
+        return
+    kept = ase.io.read(path, index=f":{frames}") if frames else []
+    with atomic_path(path) as tmp:
+        ase.io.write(tmp, kept, format="extxyz")
 
 
 def _copy_frames(source: Path, target: Path, frames: int) -> None:

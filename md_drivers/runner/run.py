@@ -24,7 +24,7 @@ from tqdm import tqdm
 from ._ase_engine import AseEngine
 from ._openmm_engine import OpenMMEngine
 from .config import MDConfig
-from .outputs import ThermoLog, TrajectoryWriter, plot_thermo, write_json
+from .outputs import ThermoLog, TrajectoryWriter, plot_thermo, truncate_extxyz, write_json
 from .restart import load_md_checkpoint, save_md_checkpoint
 from .structures import load_structure
 from .watchdog import WatchdogTripped, check_frame
@@ -176,7 +176,7 @@ class _Simulation:
         self.trajectory.truncate(state["frames"])
         self.thermo.truncate(state["step"])
         self.uncertain_frames = state["uncertain_frames"]
-        _truncate_extxyz(self.run_dir / "uncertain_frames.extxyz", self.uncertain_frames)
+        truncate_extxyz(self.run_dir / "uncertain_frames.extxyz", self.uncertain_frames)
 
     def finish(self, steps_run: int, wall: float) -> RunSummary:
         thermo = self.thermo.read()
@@ -244,16 +244,6 @@ def _engine(config: MDConfig, atoms: Atoms):
 
 def _pdb_topology(structure: str) -> Optional[str]:
     return structure if structure.lower().endswith(".pdb") and Path(structure).is_file() else None
-
-
-def _truncate_extxyz(path: Path, frames: int) -> None:
-    if not path.exists():
-        return
-    from potentials._atomic import atomic_path
-
-    kept = ase.io.read(path, index=f":{frames}") if frames else []
-    with atomic_path(path) as tmp:
-        ase.io.write(tmp, kept, format="extxyz")
 
 
 def _summary(config: MDConfig, run_dir: Path, thermo: dict[str, np.ndarray], num_atoms: int,

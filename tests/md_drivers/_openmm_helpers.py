@@ -2,10 +2,37 @@
 import numpy as np
 import openmm
 from ase import Atoms
+from ase.build import bulk
 
 from md_drivers.ase import EquiforceCalculator
+from tests.structures import ethanol, triclinic_cu_au
 
 EV_KJ = 96.485332          # independent of md_drivers.openmm's constant on purpose
+STRUCTURES = {"triclinic": triclinic_cu_au, "molecule": ethanol}
+
+
+def ethanol_beside_copper() -> tuple[Atoms, int]:
+    """Ethanol followed by three Cu atoms within the cutoff; returns (atoms, len(ethanol))."""
+    mol = ethanol()
+    atoms = mol.copy()
+    atoms += bulk("Cu", "fcc", a=3.6).repeat((3, 1, 1))[:3]
+    atoms.positions[len(mol):] = mol.positions[:3] + [2.5, 0.0, 0.0]
+    return atoms, len(mol)
+
+
+def nve_energies(force, atoms: Atoms, chunks: int, temperature: float = 600.0):
+    """Kinetic and total energy (kJ/mol) every 5 VerletIntegrator steps of 1 fs."""
+    context = context_for(openmm_system(force, atoms), atoms,
+                          integrator=openmm.VerletIntegrator(0.001))
+    context.setVelocitiesToTemperature(temperature, 1)
+    kinetic, total = [], []
+    for _ in range(chunks):
+        context.getIntegrator().step(5)
+        state = context.getState(getEnergy=True)
+        k = state.getKineticEnergy().value_in_unit(openmm.unit.kilojoule_per_mole)
+        kinetic.append(k)
+        total.append(k + state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole))
+    return np.array(kinetic), np.array(total)
 
 
 def openmm_system(force, atoms: Atoms) -> openmm.System:

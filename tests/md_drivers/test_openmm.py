@@ -10,11 +10,10 @@ from ase.build import bulk
 
 from md_drivers.openmm import create_force, torch_force_problem
 from potentials import export
-from tests.md_drivers._openmm_helpers import (EV_KJ, assert_close, ase_energy_forces,
-                                              context_for, openmm_energy_forces, openmm_system)
+from tests.md_drivers._openmm_helpers import (STRUCTURES, assert_close, ase_energy_forces,
+                                              context_for, ethanol_beside_copper, nve_energies,
+                                              openmm_energy_forces, openmm_system)
 from tests.structures import ethanol, small_model, triclinic_cu_au
-
-STRUCTURES = {"triclinic": triclinic_cu_au, "molecule": ethanol}
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +54,10 @@ def test_from_file_and_topology(tmp_path, model):
 
 def test_subset_force_acts_on_its_atoms_only(model):
     """Ethanol interleaved with three Cu atoms within the cutoff; the force on ethanol only."""
-    mol = ethanol()
-    atoms = mol.copy()
-    atoms += bulk("Cu", "fcc", a=3.6).repeat((3, 1, 1))[:3]
-    atoms.positions[len(mol):] = mol.positions[:3] + [2.5, 0.0, 0.0]
+    atoms, n_ethanol = ethanol_beside_copper()
     order = np.random.default_rng(0).permutation(len(atoms))
     atoms = atoms[order]
-    subset = [int(np.nonzero(order == i)[0][0]) for i in range(len(mol))]  # ethanol's new slots
+    subset = [int(np.nonzero(order == i)[0][0]) for i in range(n_ethanol)]  # ethanol's new slots
     force = create_force(model, atoms.numbers, atoms=subset, backend="python")
     energy, forces = openmm_energy_forces(force, atoms)
     ref_energy, ref_forces = ase_energy_forces(model, atoms[subset])
@@ -95,17 +91,7 @@ def test_nve_conserves_energy_on_a_periodic_crystal():
     atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
     atoms.rattle(0.05, seed=0)
     force = create_force("cu-emt", atoms.numbers, backend="python", periodic=True)
-    context = context_for(openmm_system(force, atoms), atoms,
-                          integrator=openmm.VerletIntegrator(0.001))
-    context.setVelocitiesToTemperature(600.0, 1)
-    kinetic, total = [], []
-    for _ in range(60):
-        context.getIntegrator().step(5)
-        state = context.getState(getEnergy=True)
-        k = state.getKineticEnergy().value_in_unit(openmm.unit.kilojoule_per_mole)
-        kinetic.append(k)
-        total.append(k + state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole))
-    kinetic, total = np.array(kinetic), np.array(total)
+    kinetic, total = nve_energies(force, atoms, chunks=60)
     assert kinetic.std() > 1.0  # the system really moves (kJ/mol)
     assert total.std() < 1e-2 * kinetic.std()
     assert abs(total[-1] - total[0]) < 1e-2 * kinetic.std()

@@ -14,8 +14,9 @@ from ase.build import bulk
 
 from md_drivers.openmm import create_force, torch_force_problem
 from potentials import export
-from tests.md_drivers._openmm_helpers import (assert_close, ase_energy_forces, context_for,
-                                              openmm_energy_forces, openmm_system)
+from tests.md_drivers._openmm_helpers import (STRUCTURES, assert_close, ase_energy_forces,
+                                              context_for, ethanol_beside_copper, nve_energies,
+                                              openmm_energy_forces)
 from tests.structures import ethanol, small_model, triclinic_cu_au
 
 pytestmark = pytest.mark.openmm_torch
@@ -26,8 +27,6 @@ if torch_force_problem() is not None:
     pytest.skip(f"openmm-torch unusable here: {torch_force_problem()}", allow_module_level=True)
 
 import openmmtorch  # noqa: E402
-
-STRUCTURES = {"triclinic": triclinic_cu_au, "molecule": ethanol}
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +60,11 @@ def test_torch_force_ignores_translation_by_box_vectors(model):
 
 
 def test_torch_subset_force(model):
-    mol = ethanol()
-    atoms = mol.copy()
-    atoms += bulk("Cu", "fcc", a=3.6).repeat((3, 1, 1))[:3]
-    atoms.positions[len(mol):] = mol.positions[:3] + [2.5, 0.0, 0.0]
-    subset = list(range(len(mol)))[::-1]
+    atoms, n_ethanol = ethanol_beside_copper()
+    subset = list(range(n_ethanol))[::-1]
     force = create_force(model, atoms.numbers, atoms=subset, backend="torch")
     energy, forces = openmm_energy_forces(force, atoms)
-    assert np.all(forces[len(mol):] == 0.0)
+    assert np.all(forces[n_ethanol:] == 0.0)
     assert_close((energy, forces[subset]), ase_energy_forces(model, atoms[subset]))
 
 
@@ -80,16 +76,7 @@ def test_torch_force_nve_conserves_energy():
     atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
     atoms.rattle(0.05, seed=0)
     force = create_force("cu-emt", atoms.numbers, backend="torch", periodic=True)
-    context = context_for(openmm_system(force, atoms), atoms,
-                          integrator=openmm.VerletIntegrator(0.001))
-    context.setVelocitiesToTemperature(600.0, 1)
-    kinetic, total = [], []
-    for _ in range(40):
-        context.getIntegrator().step(5)
-        state = context.getState(getEnergy=True)
-        k = state.getKineticEnergy().value_in_unit(openmm.unit.kilojoule_per_mole)
-        kinetic.append(k)
-        total.append(k + state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole))
+    kinetic, total = nve_energies(force, atoms, chunks=40)
     assert np.std(kinetic) > 1.0
     assert np.std(total) < 1e-2 * np.std(kinetic)
 
