@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from ._metadata import METADATA_KEY, OUTPUT_NAMES, ModelFileError, validate_metadata
+from ._mkl_vml import warm_up_vml
 from .config import PotentialConfig
 from .model import EquivariantPotential
 
@@ -32,6 +33,7 @@ class DeployedPotential:
 
     def __init__(self, function: Callable[..., Any], metadata: dict[str, Any],
                  fmt: str, device: torch.device, path: Optional[Path] = None) -> None:
+        warm_up_vml()  # else the first call can be ~1e-7 off (see _mkl_vml)
         self._function = function
         self.metadata = metadata
         self.format = fmt

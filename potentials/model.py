@@ -9,6 +9,7 @@ from e3nn.nn import FullyConnectedNet
 from torch import Tensor, nn
 
 from ._dtype import building_in_float64
+from ._mkl_vml import warm_up_vml
 from .config import PotentialConfig
 from .nn import BesselBasis, InteractionLayer, PolynomialEnvelope
 from .nn._irreps import feature_irreps, spherical_irreps
@@ -34,6 +35,7 @@ class EquivariantPotential(nn.Module):
     def __init__(self, config: PotentialConfig, dtype: torch.dtype = torch.float64,
                  device: Optional[torch.device | str] = None) -> None:
         super().__init__()
+        warm_up_vml()  # e3nn's constants and the first forward use threaded VML ops
         self.config = config
         self.cutoff = float(config.cutoff)
         self.num_species = len(config.species)
