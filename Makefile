@@ -40,7 +40,7 @@ demo: $(STAMP)
 	$(VENV)/bin/equiforce demo
 
 bench: $(STAMP)
-	cd benchmarks && ../$(PY) bench_model.py && ../$(PY) bench_export.py && ../$(PY) bench_openmm.py && ../$(PY) bench_md.py
+	cd benchmarks && ../$(PY) bench_model.py && ../$(PY) bench_export.py && ../$(PY) bench_torchscript.py && ../$(PY) bench_openmm.py && ../$(PY) bench_md.py
 
 clean:
 	rm -rf $(VENV) $(OMT_VENV) build *.egg-info

@@ -29,16 +29,23 @@ class DeployedPotential:
         metadata: the file's metadata (species, cutoff, dtype, config, provenance, ...).
         format: ``"eager"``, ``"torchscript"`` or ``"aotinductor"``.
         path: the file it was loaded from (None for an in-memory model).
+        jit_optimize: whether TorchScript's graph executor may profile and re-optimise
+            the module (TorchScript files only). Off by default on CPU: no profiling
+            first calls (0.3-0.5 s each) and no re-specialisation as edge counts change;
+            steady-state speed was within about 15% either way here (docs/export.md).
+            On other devices TorchScript's own default (on) is kept, untested here.
     """
 
     def __init__(self, function: Callable[..., Any], metadata: dict[str, Any],
-                 fmt: str, device: torch.device, path: Optional[Path] = None) -> None:
+                 fmt: str, device: torch.device, path: Optional[Path] = None,
+                 jit_optimize: Optional[bool] = None) -> None:
         warm_up_vml()  # else the first call can be ~1e-7 off (see _mkl_vml)
         self._function = function
         self.metadata = metadata
         self.format = fmt
         self.device = device
         self.path = path
+        self.jit_optimize = device.type != "cpu" if jit_optimize is None else bool(jit_optimize)
         self.dtype: torch.dtype = getattr(torch, metadata["dtype"])
         self.cutoff = float(metadata["cutoff"])
         self.species = tuple(int(z) for z in metadata["species"])
@@ -66,8 +73,9 @@ class DeployedPotential:
 
     def __call__(self, positions: Tensor, atomic_numbers: Tensor, edge_index: Tensor,
                  shifts: Tensor, cell: Tensor, batch: Tensor) -> Dict[str, Tensor]:
-        out = self._function(positions.to(self.dtype), atomic_numbers, edge_index,
-                             shifts.to(self.dtype), cell.to(self.dtype), batch)
+        with torch.jit.optimized_execution(self.jit_optimize or self.format != "torchscript"):
+            out = self._function(positions.to(self.dtype), atomic_numbers, edge_index,
+                                 shifts.to(self.dtype), cell.to(self.dtype), batch)
         if isinstance(out, dict):
             return {name: out[name].detach() for name in OUTPUT_NAMES}
         return {name: value.detach() for name, value in zip(OUTPUT_NAMES, out)}
@@ -76,7 +84,7 @@ class DeployedPotential:
         """Pickle a file-backed potential as its path (reloaded on unpickling), an
         in-memory one as its module. OpenMM pickles a PythonForce's function this way."""
         if self.path is not None:
-            return load, (str(self.path), str(self.device))
+            return load, (str(self.path), str(self.device), self.jit_optimize)
         state = {name: value.cpu() for name, value in self._function.state_dict().items()}
         return _unpickle_eager, (self.metadata, state, str(self.device))
 
@@ -94,9 +102,13 @@ def _unpickle_eager(metadata: dict[str, Any], state: dict[str, Tensor],
     return DeployedPotential(model.eval(), metadata, "eager", torch.device(device))
 
 
-def load(path: str | Path, device: str | torch.device = "cpu") -> DeployedPotential:
+def load(path: str | Path, device: str | torch.device = "cpu",
+         jit_optimize: Optional[bool] = None) -> DeployedPotential:
     """Load a TorchScript (.pt) or AOTInductor (.pt2) file written by :func:`export`, or a
     shipped potential by name (``load("cu-emt")``, see :mod:`potentials.pretrained`).
+
+    ``jit_optimize`` (TorchScript only): let TorchScript's executor profile and optimise;
+    None means off on CPU, on elsewhere (see :class:`DeployedPotential`).
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -108,7 +120,7 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> DeployedPotent
     names = _checked_archive(path)
     device = torch.device(device)
     if any(name.endswith(f"extra/{METADATA_KEY}") for name in names):
-        return _load_torchscript(path, device)
+        return _load_torchscript(path, device, jit_optimize)
     if any("aotinductor" in name for name in names):
         return _load_aotinductor(path, device)
     raise ModelFileError(f"{path}: not an equiforce potential (a zip archive without "
@@ -142,14 +154,15 @@ def _checked_archive(path: Path) -> list[str]:
     return names
 
 
-def _load_torchscript(path: Path, device: torch.device) -> DeployedPotential:
+def _load_torchscript(path: Path, device: torch.device,
+                      jit_optimize: Optional[bool]) -> DeployedPotential:
     extra = {METADATA_KEY: ""}
     try:
         module = torch.jit.load(str(path), map_location=device, _extra_files=extra)
     except RuntimeError as error:
         raise ModelFileError(f"{path}: cannot load TorchScript module ({error})") from error
     metadata = validate_metadata(_parse(extra[METADATA_KEY], path), str(path))
-    return DeployedPotential(module.eval(), metadata, "torchscript", device, path)
+    return DeployedPotential(module.eval(), metadata, "torchscript", device, path, jit_optimize)
 
 
 def _load_aotinductor(path: Path, device: torch.device) -> DeployedPotential:

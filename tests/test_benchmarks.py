@@ -38,3 +38,9 @@ def test_bench_md_smoke(tmp_path):
     data = run("bench_md.py", ["--steps", "20", "--nve-ps", "0.02"], tmp_path / "md.json")
     assert [row["engine"] for row in data["demo_system_speed"]] == ["ase", "openmm"]
     assert data["nve_drift"]["picoseconds"] == 0.02
+
+
+def test_bench_torchscript_smoke(tmp_path):
+    data = run("bench_torchscript.py", ["--sizes", "32", "--calls", "3"], tmp_path / "ts.json")
+    assert {row["variant"] for row in data["rows"]} == {"eager", "torchscript",
+                                                        "torchscript-optimised"}

@@ -1,6 +1,7 @@
 """Export (TorchScript, AOTInductor) and loading: agreement with eager, metadata, bad files."""
 import importlib
 import json
+import pickle
 import zipfile
 
 import numpy as np
@@ -45,12 +46,16 @@ def tolerance(dtype):
     return 1e-10 if dtype == torch.float64 else 2e-5
 
 
+@pytest.mark.parametrize("jit_optimize", [None, True], ids=["default", "jit-optimised"])
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
-def test_torchscript_matches_eager(tmp_path, dtype):
+def test_torchscript_matches_eager(tmp_path, dtype, jit_optimize):
     model = small_model(dtype=dtype, correlation=3)
-    deployed = load(export(model, tmp_path / "model.pt"))
+    deployed = load(export(model, tmp_path / "model.pt"), jit_optimize=jit_optimize)
     assert deployed.format == "torchscript" and deployed.dtype == dtype
-    assert_same_outputs(deployed, model, tolerance(dtype))
+    assert deployed.jit_optimize is bool(jit_optimize)  # default on CPU: off
+    for _ in range(3):  # the optimising executor profiles first, then specialises per shape
+        assert_same_outputs(deployed, model, tolerance(dtype))
+    assert pickle.loads(pickle.dumps(deployed)).jit_optimize is bool(jit_optimize)
 
 
 def test_aotinductor_matches_eager(aoti_case):
