@@ -31,9 +31,9 @@ class DeployedPotential:
         path: the file it was loaded from (None for an in-memory model).
         jit_optimize: whether TorchScript's graph executor may profile and re-optimise
             the module (TorchScript files only). Off by default on CPU: no profiling
-            first calls (0.3-0.5 s each) and no re-specialisation as edge counts change;
-            steady-state speed was within about 15% either way here (docs/export.md).
-            On other devices TorchScript's own default (on) is kept, untested here.
+            first calls (~0.3 s extra at 108 atoms here) and no re-specialisation as edge
+            counts change; steady-state speed was within ~16% either way here
+            (docs/export.md). Other devices keep TorchScript's default (on), untested.
     """
 
     def __init__(self, function: Callable[..., Any], metadata: dict[str, Any],
