@@ -5,13 +5,19 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test test-slow test-openmm-torch demo bench clean
+.PHONY: install test test-slow test-openmm-torch demo bench bench-peers clean
 
 # The openmm-torch environment: openmmtorch 1.5 needs torch 2.9.1 (a CUDA build from the
 # registry, ~3 GB download; it runs on the CPU). Only the TorchForce tests run there.
 OMT_VENV ?= .venv-openmm-torch
 OMT_PY := $(OMT_VENV)/bin/python
 OMT_STAMP := $(OMT_VENV)/.installed-stamp
+
+# The peer environments of `make bench-peers`: MACE (mace-torch 0.3.16, e3nn 0.4.4) and NequIP
+# (0.19.1), each pinned in benchmarks/peers-requirements/<code>.txt with torch 2.13.0 CPU.
+PEER_CODES := mace nequip
+PEER_STAMPS := $(foreach code,$(PEER_CODES),.venv-peers-$(code)/.installed-stamp)
+BENCH_PEERS_ARGS ?=
 
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +30,14 @@ $(OMT_STAMP): setup.py constraints-openmm-torch.txt
 	$(OMT_PY) -m pip install --quiet --upgrade pip
 	$(OMT_PY) -m pip install --quiet -c constraints-openmm-torch.txt -e '.[test]' openmmtorch
 	touch $(OMT_STAMP)
+
+# torch==2.13.0 goes in first; the requirement file pins it too, so nothing replaces it.
+.venv-peers-%/.installed-stamp: benchmarks/peers-requirements/%.txt
+	$(PYTHON) -m venv .venv-peers-$*
+	.venv-peers-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-peers-$*/bin/python -m pip install --quiet torch==2.13.0
+	.venv-peers-$*/bin/python -m pip install --quiet -r benchmarks/peers-requirements/$*.txt
+	touch $@
 
 install: $(STAMP)
 
@@ -42,5 +56,9 @@ demo: $(STAMP)
 bench: $(STAMP)
 	cd benchmarks && ../$(PY) bench_model.py && ../$(PY) bench_export.py && ../$(PY) bench_torchscript.py && ../$(PY) bench_openmm.py && ../$(PY) bench_md.py
 
+# Roughly an hour at the default sizes; pass options with BENCH_PEERS_ARGS="--sizes 108 864".
+bench-peers: $(STAMP) $(PEER_STAMPS)
+	$(PY) benchmarks/bench_peers.py $(BENCH_PEERS_ARGS)
+
 clean:
-	rm -rf $(VENV) $(OMT_VENV) build *.egg-info
+	rm -rf $(VENV) $(OMT_VENV) .venv-peers-* build *.egg-info

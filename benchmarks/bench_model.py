@@ -1,10 +1,12 @@
-"""Benchmark: eager EquivariantPotential energy+forces+stress and neighbour lists, fcc Cu.
+"""Benchmark: energy+forces+stress of the e3nn model and the fast path, and neighbour lists.
 
-    python benchmarks/bench_model.py [--sizes 108 864 4000] [--repeats 5] [--md-steps 200]
+    python benchmarks/bench_model.py [--sizes 108 864 4000] [--paths eager fast] [--repeats 5]
 
 Model: 32 channels, l_max 1, 2 layers, correlation 3, cutoff 5 A (the size the guide's
-MACE/NequIP anchors use). Each (N, dtype) case runs in a fresh subprocess on 2 threads so
-its peak resident memory is its own. Neighbour lists are timed along a real 300 K EMT MD
+MACE/NequIP anchors use), random weights; ``eager`` is the e3nn EquivariantPotential,
+``fast`` the FastPotential with the same weights (what load() and the calculators run).
+Each (path, N, dtype) case runs in a fresh subprocess on 2 threads so its peak resident
+memory is its own. Neighbour lists are timed along a real 300 K EMT MD
 trajectory: a fresh vesin build every step against the Verlet-skin cache.
 Results: printed, and saved to benchmarks/results/model.json.
 """
@@ -24,9 +26,9 @@ import torch
 from _common import RESULTS, cu_atoms, save_results
 
 
-def model_case(num_atoms: int, dtype_name: str, repeats: int) -> dict:
+def model_case(path: str, num_atoms: int, dtype_name: str, repeats: int) -> dict:
     """Time one energy+forces+stress call (neighbour list excluded) and its peak memory."""
-    from potentials import EquivariantPotential, PotentialConfig, atoms_to_graph
+    from potentials import EquivariantPotential, FastPotential, PotentialConfig, atoms_to_graph
 
     torch.set_num_threads(2)
     dtype = getattr(torch, dtype_name)
@@ -34,6 +36,8 @@ def model_case(num_atoms: int, dtype_name: str, repeats: int) -> dict:
     config = PotentialConfig(species=(29,), cutoff=5.0, l_max=1, channels=32, num_layers=2,
                              correlation=3, avg_num_neighbors=42.0)
     model = EquivariantPotential(config, dtype=dtype).eval()
+    if path == "fast":
+        model = FastPotential.from_model(model)
     graph = atoms_to_graph(cu_atoms(num_atoms), config.cutoff, config.species, dtype=dtype)
     inputs = graph.model_inputs()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -45,7 +49,7 @@ def model_case(num_atoms: int, dtype_name: str, repeats: int) -> dict:
         out["energy"].item()
         times.append(time.perf_counter() - start)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"num_atoms": num_atoms, "num_edges": int(graph.edge_index.shape[1]),
+    return {"path": path, "num_atoms": num_atoms, "num_edges": int(graph.edge_index.shape[1]),
             "dtype": dtype_name, "seconds_median": float(np.median(times)),
             "seconds_min": float(np.min(times)), "repeats": repeats,
             "peak_rss_mib": peak_kib / 1024, "peak_rss_increase_mib": (peak_kib - rss_before) / 1024}
@@ -93,8 +97,8 @@ def neighbor_case(num_atoms: int, steps: int, skin: float) -> dict:
             "rebuilds": cache.n_builds, "speedup": fresh / cached}
 
 
-def run_subprocess_case(num_atoms: int, dtype: str, repeats: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--case", str(num_atoms), dtype,
+def run_subprocess_case(path: str, num_atoms: int, dtype: str, repeats: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--case", path, str(num_atoms), dtype,
                           "--repeats", str(repeats)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -103,23 +107,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[108, 864, 4000])
     parser.add_argument("--dtypes", nargs="+", default=["float32", "float64"])
+    parser.add_argument("--paths", nargs="+", default=["eager", "fast"], choices=["eager", "fast"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--md-steps", type=int, default=200)
     parser.add_argument("--skin", type=float, default=1.0)
-    parser.add_argument("--case", nargs=2, metavar=("N", "DTYPE"), help=argparse.SUPPRESS)
+    parser.add_argument("--case", nargs=3, metavar=("PATH", "N", "DTYPE"), help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=RESULTS / "model.json")
     args = parser.parse_args()
     if args.case:
-        print(json.dumps(model_case(int(args.case[0]), args.case[1], args.repeats)))
+        print(json.dumps(model_case(args.case[0], int(args.case[1]), args.case[2], args.repeats)))
         return
     model_rows = []
     for n in args.sizes:
         for dtype in args.dtypes:
-            row = run_subprocess_case(n, dtype, args.repeats)
-            model_rows.append(row)
-            print(f"model  N={n:5d} E={row['num_edges']:7d} {dtype}: "
-                  f"{1e3 * row['seconds_median']:8.1f} ms/call, "
-                  f"{1e6 * row['seconds_median'] / n:6.1f} us/atom, peak RSS {row['peak_rss_mib']:.0f} MiB")
+            for path in args.paths:
+                row = run_subprocess_case(path, n, dtype, args.repeats)
+                model_rows.append(row)
+                print(f"{path:5s}  N={n:5d} E={row['num_edges']:7d} {dtype}: "
+                      f"{1e3 * row['seconds_median']:8.1f} ms/call, "
+                      f"{1e6 * row['seconds_median'] / n:6.1f} us/atom, "
+                      f"peak RSS {row['peak_rss_mib']:.0f} MiB", flush=True)
     nl_rows = []
     for n in args.sizes:
         row = neighbor_case(n, args.md_steps, args.skin)

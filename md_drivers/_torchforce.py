@@ -57,14 +57,15 @@ class OpenMMModule(torch.nn.Module):
 
 
 def scripted_model(potential: DeployedPotential) -> torch.jit.ScriptModule:
-    """The potential as a TorchScript module (eager models are scripted with e3nn's
-    ``script``); AOTInductor packages cannot go inside TorchScript."""
+    """The potential as a TorchScript module (in-memory and fast models are scripted as
+    their e3nn model with e3nn's ``script``: the fast kernel is Python); AOTInductor
+    packages cannot go inside TorchScript."""
     if potential.format == "torchscript":
         return potential.module
-    if potential.format == "eager":
+    if potential.format in ("eager", "fast"):
         from e3nn.util import jit
 
-        return jit.script(potential.module)
+        return jit.script(potential.eager_model())
     raise ValueError(f"{potential.path}: the torch backend needs a TorchScript (.pt) file or "
                      f"an in-memory model, not {potential.format}; use backend='python' for "
                      "AOTInductor packages")

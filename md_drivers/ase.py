@@ -31,8 +31,9 @@ class EquiforceCalculator(Calculator):
     default dtype or thread settings.
 
     Args:
-        model: an :class:`EquivariantPotential` (the calculator evaluates its own copy),
-            a :class:`DeployedPotential`, or the path of an exported file.
+        model: an :class:`EquivariantPotential` (the calculator evaluates its own fast
+            copy, :class:`potentials.FastPotential`), a :class:`DeployedPotential`, the
+            path of an exported file or the name of a shipped potential (``"cu-emt"``).
         device: torch device for the computation.
         dtype: computation dtype (default: the model's or the file's).
         skin: Verlet skin in Angstrom (0 rebuilds the list every call).
@@ -70,12 +71,18 @@ class EquiforceCalculator(Calculator):
 
 def as_deployed(model: ModelLike, device: str | torch.device = "cpu",
                 dtype: Optional[torch.dtype] = None) -> DeployedPotential:
-    """A :class:`DeployedPotential` from a model, a deployed potential or a file path."""
+    """A :class:`DeployedPotential` from a model, a deployed potential or a file path.
+
+    Models and TorchScript files run on the fast path (:class:`potentials.FastPotential`)
+    in ``dtype`` (default: the model's or the file's); an already deployed potential is
+    used as it is and must match ``dtype``.
+    """
     if isinstance(model, EquivariantPotential):
         return DeployedPotential.from_model(model, dtype, device)
-    potential = model if isinstance(model, DeployedPotential) else load(model, device)
-    if dtype is not None and dtype != potential.dtype:
+    if not isinstance(model, DeployedPotential):
+        return load(model, device, dtype=dtype)
+    if dtype is not None and dtype != model.dtype:
         raise ModelFileError(
-            f"{potential.path}: the file holds a {potential.metadata['dtype']} model; "
-            f"export it again with dtype={dtype} instead of converting at load time")
-    return potential
+            f"{model.path}: this potential computes in {model.metadata['dtype']}, not "
+            f"{dtype}; load it with potentials.load(path, dtype=...)")
+    return model

@@ -6,6 +6,7 @@ from ._metadata import FORMAT_VERSION, ModelFileError
 from .config import PotentialConfig
 from .deployed import DeployedPotential, load
 from .export import export
+from .fast import EdgeChunking, FastPotential
 from .graph import AtomicGraph, atoms_to_graph, batch_graphs, structure_to_graph, validate_structure
 from .model import EquivariantPotential
 from .neighbors import VerletNeighborList, neighbor_list
@@ -14,7 +15,9 @@ __all__ = [
     "FORMAT_VERSION",
     "AtomicGraph",
     "DeployedPotential",
+    "EdgeChunking",
     "EquivariantPotential",
+    "FastPotential",
     "ModelFileError",
     "PotentialConfig",
     "VerletNeighborList",

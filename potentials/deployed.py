@@ -12,6 +12,7 @@ from torch import Tensor
 from ._metadata import METADATA_KEY, OUTPUT_NAMES, ModelFileError, validate_metadata
 from ._mkl_vml import warm_up_vml
 from .config import PotentialConfig
+from .fast import FastPotential
 from .model import EquivariantPotential
 
 __all__ = ["DeployedPotential", "load"]
@@ -26,8 +27,11 @@ class DeployedPotential:
     (B,3,3) eV and ``stress`` (B,3,3) eV/A^3. Floating inputs are cast to its dtype.
 
     Attributes:
-        metadata: the file's metadata (species, cutoff, dtype, config, provenance, ...).
-        format: ``"eager"``, ``"torchscript"`` or ``"aotinductor"``.
+        metadata: the file's metadata (species, cutoff, dtype, config, provenance, ...);
+            ``dtype`` is the one this potential computes in.
+        format: what runs: ``"fast"`` (:class:`~potentials.FastPotential`, the default of
+            :func:`load` and :meth:`from_model`), ``"eager"`` (the e3nn model),
+            ``"torchscript"`` or ``"aotinductor"`` (the file's own module).
         path: the file it was loaded from (None for an in-memory model).
         jit_optimize: whether TorchScript's graph executor may profile and re-optimise
             the module (TorchScript files only). Off by default on CPU: no profiling
@@ -52,15 +56,21 @@ class DeployedPotential:
 
     @classmethod
     def from_model(cls, model: EquivariantPotential, dtype: Optional[torch.dtype] = None,
-                   device: str | torch.device = "cpu") -> "DeployedPotential":
-        """Wrap a copy of an in-memory model (eval mode, in ``dtype`` on ``device``)."""
+                   device: str | torch.device = "cpu", fast: bool = True) -> "DeployedPotential":
+        """Wrap a copy of an in-memory model (eval mode, in ``dtype`` on ``device``).
+
+        ``fast`` (default): run it as a :class:`~potentials.FastPotential` (same function,
+        2-3x faster, memory bounded for large systems); ``False``: the e3nn model itself.
+        """
         from ._metadata import build_metadata
 
         dtype = dtype or next(model.parameters()).dtype
         device = torch.device(device)
-        copied = model.clone(dtype, device).eval()
+        fmt = "fast" if fast else "eager"
+        copied = (FastPotential.from_model(model, dtype, device) if fast
+                  else model.clone(dtype, device).eval())
         metadata = build_metadata(model.config, "eager", dtype, str(device))
-        return cls(copied, metadata, "eager", device)
+        return cls(copied, metadata, fmt, device)
 
     @property
     def module(self) -> Any:
@@ -80,13 +90,25 @@ class DeployedPotential:
             return {name: out[name].detach() for name in OUTPUT_NAMES}
         return {name: value.detach() for name, value in zip(OUTPUT_NAMES, out)}
 
+    def eager_model(self) -> EquivariantPotential:
+        """The e3nn model with this potential's weights (for ``"fast"`` and ``"eager"``):
+        the reference implementation, and what TorchScript needs."""
+        if not isinstance(self._function, EquivariantPotential):
+            raise ValueError(f"{self.path}: a {self.format} potential has no eager model")
+        if not isinstance(self._function, FastPotential):
+            return self._function
+        model = EquivariantPotential(self._function.config, self.dtype, self.device)
+        return _load_weights(model, self._function.state_dict()).eval()
+
     def __reduce__(self):
         """Pickle a file-backed potential as its path (reloaded on unpickling), an
-        in-memory one as its module. OpenMM pickles a PythonForce's function this way."""
+        in-memory one as its weights. OpenMM pickles a PythonForce's function this way."""
         if self.path is not None:
-            return load, (str(self.path), str(self.device), self.jit_optimize)
+            dtype = None if self.format == "aotinductor" else self.metadata["dtype"]
+            return load, (str(self.path), str(self.device), self.jit_optimize, dtype,
+                          self.format == "fast")
         state = {name: value.cpu() for name, value in self._function.state_dict().items()}
-        return _unpickle_eager, (self.metadata, state, str(self.device))
+        return _unpickle_in_memory, (self.metadata, state, str(self.device), self.format)
 
     def __repr__(self) -> str:
         symbols = ",".join(self.metadata.get("symbols", []))
@@ -94,37 +116,94 @@ class DeployedPotential:
                 f"cutoff={self.cutoff}, dtype={self.metadata['dtype']}, path={self.path})")
 
 
-def _unpickle_eager(metadata: dict[str, Any], state: dict[str, Tensor],
-                    device: str) -> DeployedPotential:
+def _unpickle_in_memory(metadata: dict[str, Any], state: dict[str, Tensor], device: str,
+                        fmt: str) -> DeployedPotential:
     model = EquivariantPotential(PotentialConfig.from_dict(metadata["config"]),
                                  getattr(torch, metadata["dtype"]), device)
-    model.load_state_dict(state)
-    return DeployedPotential(model.eval(), metadata, "eager", torch.device(device))
+    _load_weights(model, state)
+    function = FastPotential.from_model(model) if fmt == "fast" else model.eval()
+    return DeployedPotential(function, metadata, fmt, torch.device(device))
+
+
+def _load_weights(model: EquivariantPotential, state: dict[str, Tensor]) -> EquivariantPotential:
+    """Load ``state`` into ``model``. e3nn tensor-product entries (an empty weight, a
+    constant mask, TorchScript's compiled constants) are rebuilt from the config, so they
+    may be missing or extra; any other mismatch is an error."""
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [key for key in missing if ".tensor_product." not in key]
+    unexpected = [key for key in unexpected if ".tensor_product." not in key]
+    if missing or unexpected:
+        raise ModelFileError(f"weights do not fit the model: missing {missing}, "
+                             f"unexpected {unexpected}")
+    return model
 
 
 def load(path: str | Path, device: str | torch.device = "cpu",
-         jit_optimize: Optional[bool] = None) -> DeployedPotential:
+         jit_optimize: Optional[bool] = None, dtype: Optional[torch.dtype | str] = None,
+         fast: bool = True) -> DeployedPotential:
     """Load a TorchScript (.pt) or AOTInductor (.pt2) file written by :func:`export`, or a
     shipped potential by name (``load("cu-emt")``, see :mod:`potentials.pretrained`).
 
-    ``jit_optimize`` (TorchScript only): let TorchScript's executor profile and optimise;
-    None means off on CPU, on elsewhere (see :class:`DeployedPotential`).
+    Args:
+        path: a file, or the name of a shipped potential.
+        device: where it runs.
+        jit_optimize: TorchScript's profiling executor (only with ``fast=False``); None
+            means off on CPU, on elsewhere (see :class:`DeployedPotential`).
+        dtype: ``torch.float32``/``"float32"`` or float64 (default: the file's). A
+            TorchScript file's weights run in either precision; an AOTInductor package
+            only in the one it was compiled for.
+        fast: for TorchScript files (the default): run the weights as a
+            :class:`~potentials.FastPotential` (same function, 2-3x faster, bounded
+            memory); ``False`` runs the file's TorchScript module itself. AOTInductor
+            packages always run as compiled.
 
     Raises:
         FileNotFoundError: no file at ``path``.
         ModelFileError: truncated or corrupted file, a file that is not an equiforce
-            potential, one written by a newer format version, or an AOTInductor package
-            compiled for another device.
+            potential, one written by a newer format version, an AOTInductor package
+            compiled for another device or dtype, or a dtype change without ``fast``.
     """
     path = _resolve(path)
     names = _checked_archive(path)
     device = torch.device(device)
+    dtype = _as_dtype(dtype)
     if any(name.endswith(f"extra/{METADATA_KEY}") for name in names):
-        return _load_torchscript(path, device, jit_optimize)
+        deployed = _load_torchscript(path, device, jit_optimize)
+        return _as_fast(deployed, dtype) if fast else _same_dtype(deployed, dtype)
     if any("aotinductor" in name for name in names):
-        return _load_aotinductor(path, device)
+        return _same_dtype(_load_aotinductor(path, device), dtype)
     raise ModelFileError(f"{path}: not an equiforce potential (a zip archive without "
                          f"equiforce metadata)")
+
+
+def _as_dtype(dtype: Optional[torch.dtype | str]) -> Optional[torch.dtype]:
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    return getattr(torch, dtype)
+
+
+def _as_fast(deployed: DeployedPotential, dtype: Optional[torch.dtype]) -> DeployedPotential:
+    """The file's weights in a :class:`FastPotential` (built with float64 constants)."""
+    metadata = dict(deployed.metadata)
+    dtype = dtype or deployed.dtype
+    metadata["dtype"] = str(dtype).replace("torch.", "")
+    model = EquivariantPotential(deployed.config, torch.float64, "cpu")
+    state = {key: value.to("cpu") for key, value in deployed.module.state_dict().items()}
+    _load_weights(model, state)
+    fast = FastPotential.from_model(model, dtype, deployed.device)
+    return DeployedPotential(fast, metadata, "fast", deployed.device, deployed.path,
+                             deployed.jit_optimize)
+
+
+def _same_dtype(deployed: DeployedPotential, dtype: Optional[torch.dtype]) -> DeployedPotential:
+    if dtype is not None and dtype != deployed.dtype:
+        raise ModelFileError(
+            f"{deployed.path}: the {deployed.format} file holds a {deployed.metadata['dtype']} "
+            f"model; load it with fast=True (TorchScript files) or export it again with "
+            f"dtype={dtype}")
+    return deployed
 
 
 def _resolve(path: str | Path) -> Path:

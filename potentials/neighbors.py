@@ -2,7 +2,9 @@
 
 Conventions (identical to ASE's ``neighbor_list("ijS", ...)``):
 
-* full list: every pair appears as both i -> j and j -> i;
+* full list: every pair appears as both i -> j and j -> i, in mirrored order: for ``E``
+  edges, edge ``h + E/2`` is the reverse of edge ``h`` (atoms swapped, shift negated),
+  which lets the fast path evaluate its radial network once per pair;
 * ``edge_index`` is an int64 (2, E) tensor, row 0 the centre atom i, row 1 the
   neighbour j;
 * ``shifts`` is an int64 (E, 3) tensor of integer cell shifts S such that the pair
@@ -23,7 +25,7 @@ from torch import Tensor
 
 from ._cell_list import cell_list_neighbor_list, check_cell
 
-__all__ = ["neighbor_list", "VerletNeighborList", "BACKENDS"]
+__all__ = ["neighbor_list", "VerletNeighborList", "BACKENDS", "mirrored", "half_of"]
 
 BACKENDS = ("vesin", "torch")
 
@@ -68,6 +70,8 @@ def _vesin_neighbor_list(
     * NaN or inf coordinates raise a C++ RuntimeError: ``_as_inputs`` rejects them
       first with a ValueError;
     * shifts come back as int32: converted to int64;
+    * the half list (``full_list=False``) is mirrored here into the full list, so each
+      pair's two directions sit ``E/2`` apart;
     * ``points`` and ``box`` must share a dtype: ``_as_inputs`` casts the cell.
 
     Zero or degenerate *non-periodic* cell vectors, cells smaller than the cutoff and
@@ -82,9 +86,24 @@ def _vesin_neighbor_list(
     if positions.shape[0] == 0:
         empty = torch.zeros((0,), dtype=torch.long, device=positions.device)
         return empty.reshape(2, 0), empty.reshape(0, 3)
-    calculator = NeighborList(cutoff=cutoff, full_list=True)
+    calculator = NeighborList(cutoff=cutoff, full_list=False)
     i, j, shifts = calculator.compute(positions, cell, periodic=pbc, quantities="ijS")
-    return torch.stack([i, j]).to(torch.long), shifts.to(torch.long)
+    return mirrored(torch.stack([i, j]).to(torch.long), shifts.to(torch.long))
+
+
+def mirrored(pairs: Tensor, shifts: Tensor) -> Tuple[Tensor, Tensor]:
+    """Full list from a half list (each pair once): the pairs, then their reverses."""
+    return torch.cat([pairs, pairs.flip(0)], dim=1), torch.cat([shifts, -shifts])
+
+
+def half_of(edge_index: Tensor, shifts: Tensor) -> Tuple[Tensor, Tensor]:
+    """Each pair of a full list once: i < j, or i == j with the first non-zero shift > 0."""
+    i, j = edge_index[0], edge_index[1]
+    sign = torch.sign(shifts)
+    first_nonzero = torch.where(sign[:, 0] != 0, sign[:, 0],
+                                torch.where(sign[:, 1] != 0, sign[:, 1], sign[:, 2]))
+    keep = (i < j) | ((i == j) & (first_nonzero > 0))
+    return edge_index[:, keep], shifts[keep]
 
 
 def neighbor_list(
@@ -118,7 +137,7 @@ def neighbor_list(
     check_cell(cell, pbc)
     if backend == "vesin":
         return _vesin_neighbor_list(positions, cell, pbc, float(cutoff))
-    return cell_list_neighbor_list(positions, cell, pbc, float(cutoff))
+    return mirrored(*half_of(*cell_list_neighbor_list(positions, cell, pbc, float(cutoff))))
 
 
 class VerletNeighborList:
@@ -130,7 +149,8 @@ class VerletNeighborList:
     when the cell, pbc, atom count or atomic numbers change. Until then no pair can
     enter the cutoff sphere unnoticed, and each call filters the cached pairs to
     ``|D| < cutoff`` with the current positions, so the result equals a fresh
-    ``neighbor_list`` exactly (as a set of (i, j, S)). ``skin = 0`` rebuilds every call.
+    ``neighbor_list`` exactly (as a set of (i, j, S), in mirrored order). ``skin = 0``
+    rebuilds every call. The cache holds each pair once and filters that half.
 
     Attributes:
         n_builds: number of full rebuilds so far.
@@ -160,9 +180,9 @@ class VerletNeighborList:
         self._cell: Optional[Tensor] = None
         self._pbc: Optional[Tensor] = None
         self._numbers: Optional[Tensor] = None
-        self._edge_index: Optional[Tensor] = None  # (2, E) pairs within cutoff + skin
-        self._shifts: Optional[Tensor] = None  # (E, 3)
-        self._shift_vectors: Optional[Tensor] = None  # (E, 3) shifts @ cell, Angstrom
+        self._pairs: Optional[Tensor] = None  # (2, E/2) each pair within cutoff + skin once
+        self._shifts: Optional[Tensor] = None  # (E/2, 3)
+        self._shift_vectors: Optional[Tensor] = None  # (E/2, 3) shifts @ cell, Angstrom
 
     def __call__(
         self, positions: Tensor, cell, pbc: PBC, atomic_numbers: Tensor
@@ -179,22 +199,24 @@ class VerletNeighborList:
             )
         if self._needs_rebuild(positions, cell, pbc, atomic_numbers):
             self._build(positions, cell, pbc, atomic_numbers)
-            if self.skin == 0.0:  # built with the cutoff itself: nothing to filter
-                return self._edge_index, self._shifts
-        edge_index, shifts, shift_vectors = self._edge_index, self._shifts, self._shift_vectors
-        assert edge_index is not None and shifts is not None and shift_vectors is not None
+        pairs, shifts, shift_vectors = self._pairs, self._shifts, self._shift_vectors
+        assert pairs is not None and shifts is not None and shift_vectors is not None
+        if self.skin == 0.0:  # built with the cutoff itself: nothing to filter
+            return mirrored(pairs, shifts)
         vectors = (
-            positions.index_select(0, edge_index[1])
-            - positions.index_select(0, edge_index[0])
+            positions.index_select(0, pairs[1])
+            - positions.index_select(0, pairs[0])
             + shift_vectors
         )
         keep = torch.nonzero(torch.linalg.vector_norm(vectors, dim=1) < self.cutoff).squeeze(1)
-        return edge_index.index_select(1, keep), shifts.index_select(0, keep)
+        return mirrored(pairs.index_select(1, keep), shifts.index_select(0, keep))
 
     def _build(self, positions: Tensor, cell: Tensor, pbc: Tensor, atomic_numbers: Tensor) -> None:
-        self._edge_index, self._shifts = neighbor_list(
+        edge_index, shifts = neighbor_list(
             positions, cell, pbc, self.cutoff + self.skin, self.backend
         )
+        half = edge_index.shape[1] // 2  # neighbor_list returns pairs, then their reverses
+        self._pairs, self._shifts = edge_index[:, :half], shifts[:half]
         # The cell is fixed until the next build, so the shift vectors are too.
         self._shift_vectors = self._shifts.to(cell.dtype) @ cell
         self._positions, self._cell, self._pbc = positions.clone(), cell.clone(), pbc.clone()

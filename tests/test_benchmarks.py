@@ -44,3 +44,17 @@ def test_bench_torchscript_smoke(tmp_path):
     data = run("bench_torchscript.py", ["--sizes", "32", "--calls", "3"], tmp_path / "ts.json")
     assert {row["variant"] for row in data["rows"]} == {"eager", "torchscript",
                                                         "torchscript-optimised"}
+
+
+def test_bench_peers_smoke(tmp_path):
+    """Only the equiforce side (CI has no peer venvs); also checks the skip rule and tables."""
+    plot = tmp_path / "peers.png"
+    data = run("bench_peers.py", ["--codes", "equiforce", "--sizes", "32", "108", "--dtypes",
+                                  "float64", "--repeats", "1", "--warmup", "1", "--md-steps", "1",
+                                  "--md-warmup", "1", "--max-call-seconds", "0", "--plot",
+                                  str(plot)], tmp_path / "peers.json")
+    small, large = data["rows"]
+    assert small["status"] == "ok" and small["num_atoms"] == 32 and small["outputs_ok"]
+    assert small["model_seconds_median"] > 0 and small["md_seconds_per_step_median"] > 0
+    assert large["status"] == "skipped" and "per model call" in large["reason"]
+    assert plot.stat().st_size > 0

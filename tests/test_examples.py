@@ -11,6 +11,7 @@ CASES = {
     "build_and_check.py": ["--l-max", "1", "--correlation", "2"],
     "nve_cu.py": ["--repeat", "2", "--steps", "40", "--out", "{tmp}/nve"],
     "export_and_run.py": ["--steps", "10"],
+    "fast_path.py": ["--repeat", "2", "--calls", "2"],
     "cu_emt_eos.py": ["--points", "5"],
     "committee_md.py": ["--steps", "20", "--out", "{tmp}/committee"],
     "openmm_cu.py": ["--repeat", "2", "--steps", "20"],
@@ -43,6 +44,14 @@ def test_build_and_check_reports_tiny_errors():
     fd = float(lines["forces vs finite differences"].split()[-2])
     rot = float(lines["energy change under rotation+reflection"].split()[-2])
     assert fd < 1e-6 and rot < 1e-9
+
+
+def test_fast_path_agrees_with_the_torchscript_module():
+    out = run_example("fast_path.py", CASES["fast_path.py"])
+    rows = {line.split("  ")[1].strip(): line for line in out.splitlines() if "|dE|" in line}
+    assert set(rows) == {"fast float64", "fast float32", "TorchScript float64"}
+    force_error = {name: float(row.split("max|dF|")[1].split()[0]) for name, row in rows.items()}
+    assert force_error["fast float64"] < 1e-10 and force_error["fast float32"] < 1e-4
 
 
 def test_villin_mlmm_writes_a_trajectory(tmp_path):

@@ -56,14 +56,21 @@ def test_unknown_element_and_nan_positions_are_clear_errors():
         atoms.get_forces()
 
 
-def test_file_dtype_mismatch_is_explained(tmp_path):
+def test_file_runs_in_either_dtype_and_a_fixed_module_explains_a_mismatch(tmp_path):
     import torch
 
-    from potentials import ModelFileError, export
+    from potentials import ModelFileError, export, load
 
     path = export(small_model(), tmp_path / "m.pt", dtype=torch.float32)
-    with pytest.raises(ModelFileError, match="holds a float32 model; export it again"):
-        EquiforceCalculator(path, dtype=torch.float64)
+    atoms = triclinic_cu_au()
+    forces = {}
+    for dtype in (torch.float32, torch.float64):
+        atoms.calc = EquiforceCalculator(path, dtype=dtype)
+        assert atoms.calc.potential.dtype == dtype
+        forces[dtype] = atoms.get_forces()
+    np.testing.assert_allclose(forces[torch.float32], forces[torch.float64], atol=1e-5)
+    with pytest.raises(ModelFileError, match="holds a float32 model; load it with fast=True"):
+        load(path, dtype=torch.float64, fast=False)
 
 
 def test_nve_conserves_energy():

@@ -50,12 +50,23 @@ def tolerance(dtype):
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
 def test_torchscript_matches_eager(tmp_path, dtype, jit_optimize):
     model = small_model(dtype=dtype, correlation=3)
-    deployed = load(export(model, tmp_path / "model.pt"), jit_optimize=jit_optimize)
+    deployed = load(export(model, tmp_path / "model.pt"), jit_optimize=jit_optimize, fast=False)
     assert deployed.format == "torchscript" and deployed.dtype == dtype
     assert deployed.jit_optimize is bool(jit_optimize)  # default on CPU: off
     for _ in range(3):  # the optimising executor profiles first, then specialises per shape
         assert_same_outputs(deployed, model, tolerance(dtype))
     assert pickle.loads(pickle.dumps(deployed)).jit_optimize is bool(jit_optimize)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_torchscript_file_runs_fast_by_default_and_pickles(tmp_path, dtype):
+    model = small_model(dtype=dtype, correlation=3)
+    deployed = load(export(model, tmp_path / "model.pt"))
+    assert deployed.format == "fast" and deployed.dtype == dtype
+    assert_same_outputs(deployed, model, tolerance(dtype))
+    again = pickle.loads(pickle.dumps(deployed))
+    assert again.format == "fast" and again.dtype == dtype
+    assert_same_outputs(again, model, tolerance(dtype))
 
 
 def test_aotinductor_matches_eager(aoti_case):

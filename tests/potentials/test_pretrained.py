@@ -24,10 +24,13 @@ def test_every_shipped_potential_has_a_card_and_stated_accuracy():
         assert (docs / f"{name}.md").is_file()
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", sorted(STATED))
-def test_shipped_potential_reproduces_heldout_frames(name):
-    potential = load(name)
-    assert potential.path.name == f"{name}.pt"
+def test_shipped_potential_reproduces_heldout_frames(name, dtype):
+    """Both precisions of the default (fast) path meet the card's stated accuracy."""
+    potential = load(name, dtype=dtype)
+    assert potential.path.name == f"{name}.pt" and potential.format == "fast"
+    assert potential.metadata["dtype"] == dtype
     frames = read_frames(heldout_path(name), species=potential.species)
     calc = EquiforceCalculator(potential)
     energy_errors, force_errors = [], []

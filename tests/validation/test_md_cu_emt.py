@@ -19,22 +19,25 @@ from md_drivers.runner import MDConfig, run_md
 DRIFT_BOUND_EV_PER_ATOM_PER_PS = 1e-4
 
 
-def nve(tmp_path, steps):
+def nve(tmp_path, steps, dtype):
+    """NVE on the default (fast) path of cu-emt in ``dtype``."""
     config = MDConfig(structure="fcc-Cu:3x3x3", potential=("cu-emt",), ensemble="nve",
                       steps=steps, temperature_K=300.0, output_interval=20,
-                      checkpoint_interval=1000, seed=1)
+                      checkpoint_interval=1000, seed=1, dtype=dtype)
     return run_md(config, tmp_path / "nve", progress=False)
 
 
-def test_nve_drift_reduced(tmp_path):
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_nve_drift_reduced(tmp_path, dtype):
     """1 ps (the 10 ps run is test_nve_drift_10ps, marked slow)."""
-    summary = nve(tmp_path, 1000)
+    summary = nve(tmp_path, 1000, dtype)
     assert abs(summary.drift_eV_per_atom_per_ps) < DRIFT_BOUND_EV_PER_ATOM_PER_PS
 
 
 @pytest.mark.slow
-def test_nve_drift_10ps(tmp_path):
-    summary = nve(tmp_path, 10_000)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_nve_drift_10ps(tmp_path, dtype):
+    summary = nve(tmp_path, 10_000, dtype)
     assert abs(summary.drift_eV_per_atom_per_ps) < DRIFT_BOUND_EV_PER_ATOM_PER_PS
 
 
