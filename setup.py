@@ -27,7 +27,8 @@ setup(
         "matplotlib",
     ],
     extras_require={"test": ["pytest"], "xtb": ["tblite"]},
-    package_data={"potentials.pretrained": ["*.pt", "*.extxyz", "*.yaml"]},
+    package_data={"potentials.pretrained": ["*.pt", "*.extxyz", "*.yaml"],
+                  "potentials.nn": ["_kernels/*.c"]},
     entry_points={
         "console_scripts": ["equiforce = md_drivers.cli:main"],
         "openmmml.potentials": ["equiforce = md_drivers.openmmml_plugin:EquiforcePotentialImplFactory"],

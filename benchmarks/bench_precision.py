@@ -3,7 +3,8 @@
     python benchmarks/bench_precision.py [--picoseconds 2] [--names cu-emt ...]
 
 For each shipped potential and precision: NVE energy drift (velocity Verlet, ``equiforce
-md`` in a fresh process, the first held-out frame as the start, velocities at 300 K,
+md`` in a fresh process, from 108-atom fcc Cu for the Cu potentials and from a held-out
+frame for the molecules, velocities at 300 K,
 drift = slope of the total energy per atom, eV/atom/ps) and speed (steps/s); and the
 largest force and energy-per-atom difference of float32 from float64 on the held-out
 frames. The numbers behind the precision advice of the model cards (docs/models/).
@@ -22,18 +23,23 @@ import numpy as np
 
 from _common import RESULTS, save_results
 
-TIMESTEP_FS = {"cu-emt": 1.0, "cu-emt-seed1": 1.0, "cu-emt-seed2": 1.0,
-               "ethanol-xtb": 0.5, "villin-amber14": 0.5}
+TIMESTEP_FS = {"cu-emt": 1.0, "cu-emt-seed1": 1.0, "cu-emt-seed2": 1.0, "ethanol-xtb": 0.5}
+# villin-amber14 is an ML/MM region model (trained inside solvated villin): alone in vacuum
+# at 300 K it leaves its training distribution and the watchdog stops the run (max force
+# 70 eV/A at step 40 in float64), so no standalone NVE drift is measured for it.
+NO_STANDALONE_NVE = {"villin-amber14": "ML/MM region model; standalone vacuum NVE is "
+                                       "outside its training distribution"}
 
 
 def nve(name: str, dtype: str, picoseconds: float, folder: Path) -> dict:
-    """``equiforce md`` NVE from the first held-out frame; its summary."""
+    """``equiforce md`` NVE of the potential's start structure; its summary."""
     from potentials.pretrained import heldout_path
 
+    structure = "fcc-Cu:3x3x3" if name.startswith("cu-") else str(heldout_path(name))
     timestep = TIMESTEP_FS.get(name, 0.5)
     steps = round(picoseconds * 1000 / timestep)
     out = folder / f"{name}-{dtype}"
-    command = [sys.executable, "-m", "md_drivers.cli", "md", f"{heldout_path(name)}",
+    command = [sys.executable, "-m", "md_drivers.cli", "md", structure,
                "--potential", name, "--ensemble", "nve", "--dtype", dtype,
                "--timestep", str(timestep), "--steps", str(steps), "--temperature", "300",
                "--output-interval", "20", "--checkpoint-interval", str(20 * max(1, steps // 20)),
@@ -80,13 +86,17 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.names:
             row = {"potential": name, **float32_deviation(name)}
+            print(f"{name}: f32-f64 max |dF| {row['max_force_difference_eV_per_A']:.1e} eV/A",
+                  flush=True)
+            if name in NO_STANDALONE_NVE:
+                row["nve_skipped"] = NO_STANDALONE_NVE[name]
+                rows.append(row)
+                continue
             for dtype in ("float64", "float32"):
                 row[dtype] = nve(name, dtype, args.picoseconds, Path(tmp))
+                print(f"  {dtype}: drift {row[dtype]['drift_eV_per_atom_per_ps']:.2e} "
+                      f"eV/atom/ps, {row[dtype]['steps_per_second']:.1f} steps/s", flush=True)
             rows.append(row)
-            print(f"{name}: f32-f64 max |dF| {row['max_force_difference_eV_per_A']:.1e} eV/A; "
-                  + "; ".join(f"{d} drift {row[d]['drift_eV_per_atom_per_ps']:.2e} eV/atom/ps "
-                              f"({row[d]['steps_per_second']:.1f} steps/s)"
-                              for d in ("float64", "float32")), flush=True)
     save_results("precision", {"picoseconds": args.picoseconds, "rows": rows}, args.output)
 
 

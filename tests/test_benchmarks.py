@@ -20,6 +20,7 @@ def test_bench_model_smoke(tmp_path):
     data = run("bench_model.py", ["--sizes", "32", "--dtypes", "float64", "--repeats", "1",
                                   "--md-steps", "5"], tmp_path / "model.json")
     assert data["model"][0]["num_atoms"] == 32 and data["neighbors"][0]["md_steps"] == 5
+    assert [row["path"] for row in data["model"]] == ["eager", "fast"]
 
 
 @pytest.mark.slow
@@ -27,6 +28,20 @@ def test_bench_export_smoke(tmp_path):
     data = run("bench_export.py", ["--sizes", "32", "--repeats", "1", "--md-atoms", "32",
                                    "--md-steps", "2"], tmp_path / "export.json")
     assert {row["format"] for row in data["formats"]} == {"eager", "torchscript", "aotinductor"}
+
+
+def test_profile_model_smoke(tmp_path):
+    data = run("profile_model.py", ["--atoms", "32", "--paths", "fast", "--top", "3"],
+               tmp_path / "profile.json")
+    assert data["profiles"][0]["path"] == "fast" and len(data["profiles"][0]["top"]) == 3
+
+
+def test_bench_precision_smoke(tmp_path):
+    data = run("bench_precision.py", ["--names", "cu-emt", "--picoseconds", "0.02"],
+               tmp_path / "precision.json")
+    row = data["rows"][0]
+    assert row["potential"] == "cu-emt" and row["max_force_difference_eV_per_A"] < 1e-4
+    assert {"float32", "float64"} <= set(row)
 
 
 def test_bench_openmm_smoke(tmp_path):

@@ -1,16 +1,11 @@
-"""Gather-contract-scatter kernel of the ``uvu`` convolution, in edge chunks.
-
-The e3nn tensor product materialises one tensor per path, irrep and operation for every
-edge and spends most of its time in elementwise multiplies and the zero-filling of its
-backward slices. This kernel computes the same function with three dense operations per
-edge chunk (Clebsch-Gordan contraction with the harmonics as one matmul, a batched
-matmul with the gathered neighbour features, the per-path radial weights) and one
-``index_add_`` into the centre atoms.
+"""Edge chunking of the fast convolution: the chunk policy and the torch implementation's
+chunked sum (the compiled kernel's chunking lives in ``_fused_messages``).
 
 Memory: above ``EdgeChunking.single_pass_edges`` edges, the forward pass keeps nothing
 per edge beyond its inputs, and the backward pass recomputes one chunk at a time
 (gradient checkpointing by chunk), so peak memory grows with the chunk, not with the
-edge count.
+edge count. Chunks are slices of radial rows: for a mirrored edge list (``E/2`` rows,
+edge ``h + E/2`` the reverse of edge ``h``) a chunk holds both edges of each row.
 """
 from __future__ import annotations
 

@@ -18,15 +18,18 @@ __all__ = ["EdgeChunking", "FastConvolution"]
 class FastConvolution(nn.Module):
     """The convolution of an :class:`EquivariantConvolution` as gather-contract-scatter.
 
-    For every edge ``e = (i <- j)`` and channel ``u``::
+    For every edge ``e = (i <- j)``, path ``p`` and channel ``u``::
 
-        A[i, u, k] += w[e, path(k), u] * sum_ab x[j, u, a] * Y[e, b] * C[a, b, k]
+        A[i, k, u] += w[e, p, u] * sum_a M_e[k, a] * x[j, a, u],
+        M_e = envelope_e * (Y_e @ C_p)
 
-    where ``x`` are the up-projected neighbour features in channel-major layout
-    ``(N, dim_in / U, U)``, ``Y`` the edge harmonics, ``w`` the radial weights and ``C``
-    every path's Wigner 3j block times e3nn's path normalisation, stacked into one
-    ``(dim_in/U, dim_sh, dim_mid/U)`` constant at construction. Node-level parts (the
-    two linears) are the original e3nn modules. Inference only (no parameter gradients).
+    with ``x`` the up-projected neighbour features in channel-major layout
+    ``(N, dim_in / U, U)``, ``Y`` the edge harmonics, ``w`` the radial weights and ``C_p``
+    the path's Wigner 3j block times e3nn's path weight (all paths' blocks are the columns
+    of one ``(dim_sh, sum_p d_out * d_in)`` constant built at construction). On CPU the
+    compiled kernel of :mod:`potentials.nn._native` computes the sum; elsewhere (or
+    without a C compiler) torch operations do. Node-level parts (the two linears) are the
+    original e3nn modules. Inference only (no parameter gradients).
 
     Args:
         conv: the convolution to copy (its submodules are shared, not copied).

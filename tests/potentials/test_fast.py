@@ -116,11 +116,16 @@ def test_fast_model_is_inference_only():
     fast.eval()  # allowed
 
 
-def test_deployed_eager_model_round_trip_keeps_the_function():
+def test_deployed_eager_model_and_pickle_round_trips_keep_the_function():
+    import pickle
+
     eager = small_model(correlation=3)
     deployed = DeployedPotential.from_model(eager)
     graph = atoms_to_graph(triclinic_cu_au(), 4.0, eager.config.species)
     assert_outputs_close(outputs(deployed.eager_model(), graph), outputs(eager, graph), 1e-12)
+    again = pickle.loads(pickle.dumps(deployed))   # what OpenMM does with a PythonForce
+    assert again.format == "fast"
+    assert_outputs_close(outputs(again, graph), outputs(eager, graph), 1e-10)
 
 
 def test_chunking_is_validated():
