@@ -22,6 +22,18 @@ def cu_atoms(num_atoms: int):
     return atoms
 
 
+def benchmark_model(path: str, dtype: torch.dtype):
+    """The benchmark model (fcc Cu, 32 channels, l_max 1, 2 layers, correlation 3, cutoff
+    5 A, random weights of seed 0): ``"eager"`` the e3nn model, ``"fast"`` FastPotential."""
+    from potentials import EquivariantPotential, FastPotential, PotentialConfig
+
+    torch.manual_seed(0)
+    config = PotentialConfig(species=(29,), cutoff=5.0, l_max=1, channels=32, num_layers=2,
+                             correlation=3, avg_num_neighbors=42.0)
+    model = EquivariantPotential(config, dtype=dtype).eval()
+    return FastPotential.from_model(model) if path == "fast" else model
+
+
 def save_results(name: str, sections: dict, path: Path) -> None:
     """Write ``sections`` with machine/torch/thread info as JSON (atomically), and say where."""
     payload = {"benchmark": name, "machine": platform.platform(), "torch": torch.__version__,

@@ -23,22 +23,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from _common import RESULTS, cu_atoms, save_results
+from _common import RESULTS, benchmark_model, cu_atoms, save_results
 
 
 def model_case(path: str, num_atoms: int, dtype_name: str, repeats: int) -> dict:
     """Time one energy+forces+stress call (neighbour list excluded) and its peak memory."""
-    from potentials import EquivariantPotential, FastPotential, PotentialConfig, atoms_to_graph
+    from potentials import atoms_to_graph
 
     torch.set_num_threads(2)
     dtype = getattr(torch, dtype_name)
-    torch.manual_seed(0)
-    config = PotentialConfig(species=(29,), cutoff=5.0, l_max=1, channels=32, num_layers=2,
-                             correlation=3, avg_num_neighbors=42.0)
-    model = EquivariantPotential(config, dtype=dtype).eval()
-    if path == "fast":
-        model = FastPotential.from_model(model)
-    graph = atoms_to_graph(cu_atoms(num_atoms), config.cutoff, config.species, dtype=dtype)
+    model = benchmark_model(path, dtype)
+    graph = atoms_to_graph(cu_atoms(num_atoms), model.cutoff, model.config.species, dtype=dtype)
     inputs = graph.model_inputs()
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     model(*inputs)                                    # warm-up (e3nn codegen, allocator)

@@ -94,7 +94,8 @@ def main() -> None:
                 continue
             for dtype in ("float64", "float32"):
                 row[dtype] = nve(name, dtype, args.picoseconds, Path(tmp))
-                print(f"  {dtype}: drift {row[dtype]['drift_eV_per_atom_per_ps']:.2e} "
+                drift = row[dtype]["drift_eV_per_atom_per_ps"]  # None: too short to fit
+                print(f"  {dtype}: drift {'n/a' if drift is None else f'{drift:.2e}'} "
                       f"eV/atom/ps, {row[dtype]['steps_per_second']:.1f} steps/s", flush=True)
             rows.append(row)
     save_results("precision", {"picoseconds": args.picoseconds, "rows": rows}, args.output)

@@ -16,18 +16,13 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from _common import RESULTS, cu_atoms, save_results
+from _common import RESULTS, benchmark_model, cu_atoms, save_results
 
 
 def top_operators(path: str, num_atoms: int, dtype: torch.dtype, top: int) -> dict:
-    from potentials import EquivariantPotential, FastPotential, PotentialConfig, atoms_to_graph
+    from potentials import atoms_to_graph
 
-    torch.manual_seed(0)
-    config = PotentialConfig(species=(29,), cutoff=5.0, l_max=1, channels=32, num_layers=2,
-                             correlation=3, avg_num_neighbors=42.0)
-    model = EquivariantPotential(config, dtype=dtype).eval()
-    if path == "fast":
-        model = FastPotential.from_model(model)
+    model = benchmark_model(path, dtype)
     inputs = atoms_to_graph(cu_atoms(num_atoms), 5.0, (29,), dtype=dtype).model_inputs()
     for _ in range(3):
         model(*inputs)

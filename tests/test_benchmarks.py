@@ -37,7 +37,7 @@ def test_profile_model_smoke(tmp_path):
 
 
 def test_bench_precision_smoke(tmp_path):
-    data = run("bench_precision.py", ["--names", "cu-emt", "--picoseconds", "0.02"],
+    data = run("bench_precision.py", ["--names", "cu-emt", "--picoseconds", "0.1"],
                tmp_path / "precision.json")
     row = data["rows"][0]
     assert row["potential"] == "cu-emt" and row["max_force_difference_eV_per_A"] < 1e-4
