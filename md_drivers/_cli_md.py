@@ -17,6 +17,8 @@ def add_md_commands(commands) -> None:
     md.add_argument("--potential", nargs="+", help="file(s) or shipped name(s); several = committee")
     md.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR")
     md.add_argument("--out", default="runs/md", help="new run directory")
+    md.add_argument("--overwrite", action="store_true",
+                    help="replace a run already in --out (else it is an error)")
     md.add_argument("--engine", choices=sorted(ENSEMBLES), default="ase")
     md.add_argument("--ensemble", default="nve",
                     help="; ".join(f"{e}: {', '.join(v)}" for e, v in ENSEMBLES.items()))
@@ -70,7 +72,7 @@ def _md(args: argparse.Namespace) -> int:
                 committee_threshold=args.committee_threshold,
                 watchdog=WatchdogConfig(max_force=args.max_force, min_distance=args.min_distance,
                                         max_temperature=args.max_temperature))
-            summary = run_md(config, args.out, progress=progress)
+            summary = run_md(config, args.out, progress=progress, overwrite=args.overwrite)
     except WatchdogTripped as trip:
         print(f"equiforce md: stopped: {trip}", file=sys.stderr)
         return 3

@@ -41,7 +41,8 @@ def _info(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     from potentials.train import TrainConfig, train
 
-    result = train(TrainConfig.from_yaml(args.config), resume=args.resume)
+    result = train(TrainConfig.from_yaml(args.config), resume=args.resume,
+                   overwrite=args.overwrite)
     test = result.test_metrics
     print(f"trained {result.epochs} epochs in {result.wall_seconds:.0f} s; outputs in {result.output}")
     print(f"test MAE: energy {test['energy_mae']:.2f} meV/atom, forces {test['forces_mae']:.1f} meV/A"
@@ -100,7 +101,10 @@ def _parser() -> argparse.ArgumentParser:
 
     trainer = commands.add_parser("train", help="train a potential from a YAML config")
     trainer.add_argument("config", help="YAML file with data, model, training, output")
-    trainer.add_argument("--resume", action="store_true", help="continue from OUTPUT/last.pt")
+    again = trainer.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="continue from OUTPUT/last.pt")
+    again.add_argument("--overwrite", action="store_true",
+                       help="replace a training run already in OUTPUT (else it is an error)")
     trainer.set_defaults(func=_train)
 
     data = commands.add_parser("data", help="generate labelled reference data (extxyz)")

@@ -58,6 +58,24 @@ def test_fast_path_agrees_with_the_torchscript_module():
     assert force_error["fast float64"] < 1e-10 and force_error["fast float32"] < 1e-4
 
 
+def test_nve_example_never_deletes_what_out_names(tmp_path):
+    """--out naming a folder with the user's files: kept; naming an earlier run: refused
+    (files byte-identical) unless --overwrite."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("do not delete")
+    args = ["--repeat", "1", "--steps", "20", "--out", str(out)]
+    run_example("nve_cu.py", args)
+    assert (out / "notes.txt").read_text() == "do not delete"
+    thermo = (out / "thermo.csv").read_bytes()
+    result = subprocess.run([sys.executable, str(ROOT / "examples" / "nve_cu.py"), *args],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert result.returncode != 0 and "--overwrite" in result.stderr
+    assert (out / "thermo.csv").read_bytes() == thermo
+    run_example("nve_cu.py", args + ["--overwrite"])
+    assert (out / "notes.txt").read_text() == "do not delete"
+
+
 def test_villin_mlmm_writes_a_trajectory(tmp_path):
     out = run_example("villin_mlmm.py", CASES["villin_mlmm.py"], tmp_path)
     assert "ns/day" in out and "582 of them in the ML region" in out

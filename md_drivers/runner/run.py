@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ._ase_engine import AseEngine
 from ._openmm_engine import OpenMMEngine
-from .config import MDConfig
+from .config import TRAJECTORY_FORMATS, MDConfig
 from .outputs import ThermoLog, TrajectoryWriter, plot_thermo, truncate_extxyz, write_json
 from .restart import load_md_checkpoint, save_md_checkpoint
 from .structures import load_structure
@@ -57,24 +57,40 @@ class RunSummary:
     uncertain_frames: int
 
 
+# Everything a run writes into its directory (trajectories in every format).
+RUN_FILES = ("config.json", "start.extxyz", "checkpoint.pkl", "summary.json", "thermo.csv",
+             "thermo.png", "topology.pdb", "trajectory.extxyz", "uncertain_frames.extxyz",
+             "watchdog_frame.extxyz",
+             *(f"trajectory.{fmt}" for fmt in TRAJECTORY_FORMATS))
+
+
 def run_md(config: MDConfig, run_dir: str | Path, atoms: Optional[Atoms] = None,
-           progress: bool = True) -> RunSummary:
+           progress: bool = True, overwrite: bool = False) -> RunSummary:
     """Start a run in a new directory ``run_dir``.
 
     Args:
         config: what to run.
-        run_dir: created; must not hold a run already (use :func:`resume_md`).
+        run_dir: created; must not hold a run already (use :func:`resume_md`), unless
+            ``overwrite``.
         atoms: the starting structure (overrides ``config.structure``), momenta used when
             ``config.maxwell_boltzmann`` is False.
         progress: show a progress bar.
+        overwrite: delete the files of the run already in ``run_dir`` (``RUN_FILES``;
+            anything else in the folder is kept) and start afresh.
 
     Raises:
+        FileExistsError: ``run_dir`` holds a run and ``overwrite`` is False.
         WatchdogTripped: the run went unphysical (the last good checkpoint is kept).
     """
     run_dir = Path(run_dir)
     if (run_dir / "config.json").exists():
-        raise FileExistsError(f"{run_dir} already holds a run; resume it with "
-                              f"`equiforce md --resume {run_dir}` or choose a new directory")
+        if not overwrite:
+            raise FileExistsError(f"{run_dir} already holds a run; resume it with "
+                                  f"`equiforce md --resume {run_dir}`, replace it with "
+                                  f"`--overwrite`, or choose a new directory")
+        log.warning("overwriting the run in %s", run_dir)
+        for name in RUN_FILES:
+            (run_dir / name).unlink(missing_ok=True)
     run_dir.mkdir(parents=True, exist_ok=True)
     atoms = (atoms.copy() if atoms is not None else load_structure(config.structure))
     if config.maxwell_boltzmann:

@@ -105,15 +105,44 @@ def _train_epoch(model, optimizer, ema, data: _Batches, config: TrainConfig, epo
     return total / max(1, -(-len(order) // settings.batch_size))
 
 
-def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> TrainResult:
+# What a training run writes into its output directory.
+RUN_FILES = ("last.pt", "best.pt", "deployed.pt", "log.csv", "metrics.json",
+             "parity_test.png")
+
+
+def _claim_output(out: Path, resume: bool, overwrite: bool) -> None:
+    """Refuse to write over an earlier run unless told to resume or overwrite it."""
+    if resume and overwrite:
+        raise ValueError("resume and overwrite exclude each other")
+    existing = [name for name in RUN_FILES if (out / name).exists()]
+    if not existing or resume:
+        return
+    if not overwrite:
+        raise FileExistsError(
+            f"{out} already holds a training run ({', '.join(existing)}); continue it with "
+            f"`equiforce train CONFIG --resume`, replace it with `--overwrite`, or set "
+            f"another `output`")
+    log.warning("overwriting the training run in %s (%s)", out, ", ".join(existing))
+    for name in existing:
+        (out / name).unlink()
+
+
+def train(config: TrainConfig, resume: bool = False, progress: bool = True,
+          overwrite: bool = False) -> TrainResult:
     """Train, checkpoint every epoch (``last.pt``) and on best validation (``best.pt``),
     then report test errors, draw parity plots and export ``deployed.pt`` (TorchScript).
 
     With ``resume`` the run continues from ``OUTPUT/last.pt`` exactly as if it had not
     been interrupted (same seed, data order, optimizer, schedule and EMA state).
+
+    Raises:
+        FileExistsError: ``OUTPUT`` already holds a training run and neither ``resume``
+            nor ``overwrite`` was given (nothing in it is touched). ``overwrite`` deletes
+            that run's files (those in ``RUN_FILES``) first.
     """
     started = time.perf_counter()
     out = Path(config.output)
+    _claim_output(out, resume, overwrite)
     out.mkdir(parents=True, exist_ok=True)
     settings = config.training
     dtype = getattr(torch, settings.dtype)

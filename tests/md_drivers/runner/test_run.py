@@ -101,11 +101,28 @@ def test_watchdog_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     assert bad.info["watchdog_rule"] == "temperature_runaway" and bad.info["step"] == trip.value.step
 
 
-def test_existing_run_directory_is_not_overwritten(tmp_path):
+def test_existing_run_directory_is_not_overwritten_unless_asked(tmp_path):
     config = MDConfig(**{**CU32, "steps": 10})
     run_md(config, tmp_path / "run", progress=False)
-    with pytest.raises(FileExistsError, match="--resume"):
-        run_md(config, tmp_path / "run", progress=False)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    with pytest.raises(FileExistsError, match="--resume.*--overwrite"):
+        run_md(config.replace(steps=20), tmp_path / "run", progress=False)
+    after = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir() if p.is_file()}
+    assert after == before
+    summary = run_md(config.replace(steps=20), tmp_path / "run", progress=False, overwrite=True)
+    assert summary.steps == 20
+
+
+def test_cli_md_overwrite_flag(tmp_path):
+    from md_drivers.cli import main
+
+    args = ["md", "fcc-Cu:2x2x2", "--potential", "cu-emt", "--steps", "10",
+            "--output-interval", "5", "--checkpoint-interval", "10", "--out",
+            str(tmp_path / "run"), "--no-progress"]
+    assert main(args) == 0
+    thermo = (tmp_path / "run" / "thermo.csv").read_bytes()
+    assert main(args) == 2 and (tmp_path / "run" / "thermo.csv").read_bytes() == thermo
+    assert main(args + ["--overwrite"]) == 0
 
 
 def test_corrupted_checkpoint_is_reported(tmp_path):

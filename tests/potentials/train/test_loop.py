@@ -62,3 +62,25 @@ def test_resume_reproduces_the_uninterrupted_run_exactly(tiny_data, tmp_path, mo
 def test_resume_without_checkpoint_is_a_clear_error(tiny_data, tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint to resume from"):
         train(tiny_config(tiny_data, tmp_path / "none"), resume=True, progress=False)
+
+
+def test_an_existing_run_is_refused_untouched_then_overwritten_on_request(tiny_data, tmp_path):
+    import yaml
+
+    from md_drivers.cli import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    precious = {"deployed.pt": b"a model the user trained", "log.csv": b"epoch,loss\n1,0.5\n"}
+    for name, content in precious.items():
+        (run / name).write_bytes(content)
+    config = tiny_config(tiny_data, run, epochs=1)
+    with pytest.raises(FileExistsError, match="--resume.*--overwrite"):
+        train(config, progress=False)
+    config_file = tmp_path / "train.yaml"
+    config_file.write_text(yaml.safe_dump(config.to_dict()))
+    assert main(["train", str(config_file)]) == 2            # the CLI says so and exits 2
+    assert {name: (run / name).read_bytes() for name in precious} == precious
+    result = train(config, progress=False, overwrite=True)
+    assert load(result.deployed_path).config.species == (29,)
+    assert (run / "log.csv").read_bytes() != precious["log.csv"]
