@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 __all__ = ["add_md_commands"]
@@ -81,9 +82,18 @@ def _md(args: argparse.Namespace) -> int:
 
 
 def _steps(args: argparse.Namespace, default):
-    if args.time is not None:
-        return max(1, round(args.time * 1000.0 / args.timestep))
-    return args.steps if args.steps is not None else default
+    """Steps from ``--steps`` or ``--time`` (ps); a time that is not a positive, finite
+    number of ps or is shorter than one timestep is an error, not one silent step."""
+    if args.time is None:
+        return args.steps if args.steps is not None else default
+    if not math.isfinite(args.time) or args.time <= 0:
+        raise ValueError(f"--time must be a positive number of ps, got {args.time}")
+    if not math.isfinite(args.timestep) or args.timestep <= 0:
+        raise ValueError(f"--timestep must be a positive number of fs, got {args.timestep}")
+    steps = round(args.time * 1000.0 / args.timestep)
+    if steps < 1:
+        raise ValueError(f"--time {args.time} ps is shorter than one {args.timestep} fs step")
+    return steps
 
 
 def _report(summary) -> None:

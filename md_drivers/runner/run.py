@@ -89,9 +89,22 @@ def run_md(config: MDConfig, run_dir: str | Path, atoms: Optional[Atoms] = None,
                                   f"`equiforce md --resume {run_dir}`, replace it with "
                                   f"`--overwrite`, or choose a new directory")
         log.warning("overwriting the run in %s", run_dir)
-        for name in RUN_FILES:
-            (run_dir / name).unlink(missing_ok=True)
+        _remove_run_files(run_dir)
+    created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        simulation = _start(config, run_dir, atoms)
+    except BaseException:
+        # a failed start leaves nothing that blocks a retry; a watchdog's frame is evidence
+        _remove_run_files(run_dir, keep=("watchdog_frame.extxyz",))
+        if created and not any(run_dir.iterdir()):
+            run_dir.rmdir()
+        raise
+    return simulation.run(progress)
+
+
+def _start(config: MDConfig, run_dir: Path, atoms: Optional[Atoms]) -> "_Simulation":
+    """Everything up to the first checkpoint: structure, velocities, engine, step 0."""
     atoms = (atoms.copy() if atoms is not None else load_structure(config.structure))
     if config.maxwell_boltzmann:
         thermalize_momenta(atoms, temperature_K=config.temperature_K,
@@ -102,7 +115,13 @@ def run_md(config: MDConfig, run_dir: str | Path, atoms: Optional[Atoms] = None,
     simulation = _Simulation(config, run_dir, atoms)
     simulation.record_frame()
     simulation.checkpoint()
-    return simulation.run(progress)
+    return simulation
+
+
+def _remove_run_files(run_dir: Path, keep: tuple[str, ...] = ()) -> None:
+    for name in RUN_FILES:
+        if name not in keep:
+            (run_dir / name).unlink(missing_ok=True)
 
 
 def resume_md(run_dir: str | Path, steps: Optional[int] = None, progress: bool = True) -> RunSummary:

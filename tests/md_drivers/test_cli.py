@@ -80,8 +80,42 @@ def test_md_watchdog_exits_3_naming_the_rule_and_atoms(tmp_path, capsys):
     assert code == 3
     assert "watchdog rule 'min_distance' tripped at step 0" in err and "atoms 2, 5" in err
     assert (tmp_path / "run" / "watchdog_frame.extxyz").is_file()
+    assert not (tmp_path / "run" / "config.json").exists()   # a failed start blocks no retry
 
 
 def test_md_needs_structure_and_potential(capsys):
     assert main(["md", "--no-progress"]) == 2
     assert "--potential" in capsys.readouterr().err
+
+
+MD = ["md", "fcc-Cu:2x2x2", "--potential", "cu-emt", "--no-progress", "--output-interval", "5",
+      "--checkpoint-interval", "10"]
+
+
+def test_md_time_that_is_not_a_positive_number_of_steps_is_refused(tmp_path, capsys):
+    import pytest
+
+    for value in ("-1", "0", "0.0004", "nan", "inf"):
+        out = tmp_path / f"run{value}"
+        assert main(MD + ["--time", value, "--out", str(out)]) == 2, value
+        assert "--time" in capsys.readouterr().err
+        assert not out.exists()
+    with pytest.raises(SystemExit):
+        main(MD + ["--time", "soon"])
+
+
+def test_md_failed_start_leaves_nothing_that_blocks_a_retry(tmp_path, capsys):
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a model")
+    out = tmp_path / "run"
+    args = ["md", "fcc-Cu:2x2x2", "--potential", str(broken), "--no-progress", "--steps", "10",
+            "--output-interval", "5", "--checkpoint-interval", "10"]
+    assert main(args + ["--out", str(out)]) == 2
+    assert "broken.pt" in capsys.readouterr().err and not out.exists()
+    kept = tmp_path / "mine"                       # a folder with the user's own file
+    kept.mkdir()
+    (kept / "notes.txt").write_text("keep")
+    assert main(args + ["--out", str(kept)]) == 2
+    assert [p.name for p in kept.iterdir()] == ["notes.txt"]
+    good = [arg if arg != str(broken) else "cu-emt" for arg in args]
+    assert main(good + ["--out", str(out)]) == 0     # the retry is not blocked
