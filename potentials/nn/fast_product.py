@@ -29,7 +29,8 @@ class FastManyBodyProduct(nn.Module):
         super().__init__()
         self.linear = product.linear
         self.steps = nn.ModuleList([_Step(step.species_weights) for step in product.steps])
-        irreps_a = product.linear.irreps_in[:len(product.linear.irreps_in) // (len(product.steps) + 1)]
+        terms = len(product.steps) + 1               # the linear reads B_1 .. B_nu
+        irreps_a = product.linear.irreps_in[:len(product.linear.irreps_in) // terms]
         self.channels = common_multiplicity(irreps_a)
         self.block_dims = [ir.dim for _, ir in irreps_a]
         self.num_paths = []
@@ -45,7 +46,8 @@ class FastManyBodyProduct(nn.Module):
         num_atoms, dim = x.shape[0], x.shape[1]
         b, terms = x, [a]
         for k, step in enumerate(self.steps):
-            weights = step.species_weights(species_index).view(num_atoms, self.num_paths[k], self.channels)
+            weights = step.species_weights(species_index).view(
+                num_atoms, self.num_paths[k], self.channels)
             outer = (b.unsqueeze(2) * x.unsqueeze(1)).reshape(num_atoms, dim * dim, self.channels)
             slots = torch.matmul(getattr(self, f"cg_{k}"), outer)     # (N, slots, U)
             slots = slots * weights.index_select(1, getattr(self, f"path_of_slot_{k}"))
