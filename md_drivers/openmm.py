@@ -25,14 +25,13 @@ from potentials import DeployedPotential, EquivariantPotential, validate_structu
 
 from ._evaluator import StructureEvaluator
 from .ase import as_deployed
+from .units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 
 __all__ = ["create_force", "torch_force_problem", "EV_IN_KJ_PER_MOL", "NM_IN_ANGSTROM",
            "BACKENDS"]
 
 log = logging.getLogger(__name__)
 
-EV_IN_KJ_PER_MOL = 96.485332      # 1 eV in kJ/mol
-NM_IN_ANGSTROM = 10.0             # 1 nm in Angstrom
 BACKENDS = ("auto", "python", "torch")
 PRECISIONS = {None: None, "single": torch.float32, "double": torch.float64}
 

@@ -11,6 +11,7 @@ from torch import Tensor
 
 from ._metadata import METADATA_KEY, OUTPUT_NAMES, ModelFileError, validate_metadata
 from ._mkl_vml import warm_up_vml
+from ._weights import load_weights
 from .config import PotentialConfig
 from .fast import FastPotential
 from .model import EquivariantPotential
@@ -98,7 +99,7 @@ class DeployedPotential:
         if not isinstance(self._function, FastPotential):
             return self._function
         model = EquivariantPotential(self._function.config, self.dtype, self.device)
-        return _load_weights(model, self._function.state_dict()).eval()
+        return load_weights(model, self._function.state_dict()).eval()
 
     def __reduce__(self):
         """Pickle a file-backed potential as its path (reloaded on unpickling), an
@@ -120,22 +121,9 @@ def _unpickle_in_memory(metadata: dict[str, Any], state: dict[str, Tensor], devi
                         fmt: str) -> DeployedPotential:
     model = EquivariantPotential(PotentialConfig.from_dict(metadata["config"]),
                                  getattr(torch, metadata["dtype"]), device)
-    _load_weights(model, state)
+    load_weights(model, state)
     function = FastPotential.from_model(model) if fmt == "fast" else model.eval()
     return DeployedPotential(function, metadata, fmt, torch.device(device))
-
-
-def _load_weights(model: EquivariantPotential, state: dict[str, Tensor]) -> EquivariantPotential:
-    """Load ``state`` into ``model``. e3nn tensor-product entries (an empty weight, a
-    constant mask, TorchScript's compiled constants) are rebuilt from the config, so they
-    may be missing or extra; any other mismatch is an error."""
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [key for key in missing if ".tensor_product." not in key]
-    unexpected = [key for key in unexpected if ".tensor_product." not in key]
-    if missing or unexpected:
-        raise ModelFileError(f"weights do not fit the model: missing {missing}, "
-                             f"unexpected {unexpected}")
-    return model
 
 
 def load(path: str | Path, device: str | torch.device = "cpu",
@@ -191,7 +179,7 @@ def _as_fast(deployed: DeployedPotential, dtype: Optional[torch.dtype]) -> Deplo
     metadata["dtype"] = str(dtype).replace("torch.", "")
     model = EquivariantPotential(deployed.config, torch.float64, "cpu")
     state = {key: value.to("cpu") for key, value in deployed.module.state_dict().items()}
-    _load_weights(model, state)
+    load_weights(model, state)
     fast = FastPotential.from_model(model, dtype, deployed.device)
     return DeployedPotential(fast, metadata, "fast", deployed.device, deployed.path,
                              deployed.jit_optimize)

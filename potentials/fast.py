@@ -6,6 +6,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
+from ._weights import load_weights
 from .config import PotentialConfig
 from .model import EquivariantPotential
 from .nn.fast_interaction import EdgeChunking, FastConvolution
@@ -53,7 +54,7 @@ class FastPotential(EquivariantPotential):
         model's own)."""
         first = next(model.parameters())
         fast = cls(model.config, dtype or first.dtype, device or first.device, chunking)
-        fast.load_state_dict(_without_tensor_products(model.state_dict()))
+        load_weights(fast, model.state_dict())
         return fast
 
     def clone(self, dtype: Optional[torch.dtype] = None,
@@ -91,9 +92,3 @@ def _mirrored_half(edge_index: Tensor, edge_vectors: Tensor) -> int:
                 and torch.equal(edge_index[1, :half], edge_index[0, half:])
                 and torch.equal(edge_vectors[:half].detach(), -edge_vectors[half:].detach()))
     return half if mirrored else 0
-
-
-def _without_tensor_products(state: dict) -> dict:
-    """Drop the e3nn tensor products' entries (an empty weight and an output mask): the
-    fast modules hold the same constants in their own form."""
-    return {key: value for key, value in state.items() if ".tensor_product." not in key}

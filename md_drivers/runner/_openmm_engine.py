@@ -6,7 +6,8 @@ from typing import Any
 import numpy as np
 from ase import Atoms, units
 
-from ..openmm import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM, create_force
+from ..openmm import create_force
+from ..units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 from .config import MDConfig
 
 __all__ = ["OpenMMEngine"]

@@ -128,6 +128,17 @@ def test_deployed_eager_model_and_pickle_round_trips_keep_the_function():
     assert_outputs_close(outputs(again, graph), outputs(eager, graph), 1e-10)
 
 
+def test_weights_of_another_architecture_are_refused_naming_the_keys():
+    from potentials import ModelFileError
+    from potentials._weights import load_weights
+
+    three_layers = FastPotential(small_model(num_layers=3).config)
+    with pytest.raises(ModelFileError, match="(?s)do not fit.*layers.1"):
+        load_weights(three_layers, small_model(num_layers=2).state_dict())
+    with pytest.raises(ModelFileError, match="(?s)do not fit.*size mismatch"):
+        load_weights(FastPotential(small_model(channels=4).config), small_model().state_dict())
+
+
 def test_chunking_is_validated():
     with pytest.raises(ValueError, match="chunk_size"):
         EdgeChunking(chunk_size=0)
