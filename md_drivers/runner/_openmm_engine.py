@@ -6,6 +6,7 @@ from typing import Any
 import numpy as np
 from ase import Atoms, units
 
+from .._reduced_cell import reduce_cell
 from ..openmm import create_force
 from ..units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 from .config import MDConfig
@@ -18,6 +19,9 @@ _ASE_VELOCITY_IN_NM_PER_PS = 1000.0 * units.fs / NM_IN_ANGSTROM   # A per ASE ti
 class OpenMMEngine:
     """Runs ``config.ensemble`` in an OpenMM Context (CPU platform) and mirrors the state
     into ``atoms`` (positions A, momenta, cell) after every :meth:`step`.
+
+    Any periodic cell runs: the Context works in OpenMM's reduced triclinic form (see
+    :mod:`md_drivers._reduced_cell`) and ``atoms`` stays in the user's frame and basis.
 
     The potential is a PythonForce (any torch version). Pressure and stress come from
     ``stress_calculator`` (an equiforce ASE calculator) on the mirrored frame, since
@@ -37,11 +41,12 @@ class OpenMMEngine:
                              f"{atoms.pbc.tolist()})")
         if config.is_npt and not periodic:
             raise ValueError("NPT needs a periodic structure")
+        self._cell = reduce_cell(atoms.cell.array / NM_IN_ANGSTROM) if periodic else None
         system = openmm.System()
         for mass in atoms.get_masses():
             system.addParticle(float(mass))
         if periodic:
-            system.setDefaultPeriodicBoxVectors(*_box_nm(atoms))
+            system.setDefaultPeriodicBoxVectors(*self._cell.box)
         self.force = create_force(potential, atoms.numbers, backend="python",
                                   periodic=periodic, skin=config.skin, device=config.device)
         system.addForce(self.force)
@@ -57,9 +62,10 @@ class OpenMMEngine:
         self.context = openmm.Context(system, integrator,
                                       openmm.Platform.getPlatformByName(platform))
         if periodic:
-            self.context.setPeriodicBoxVectors(*_box_nm(atoms))
-        self.context.setPositions(atoms.positions / NM_IN_ANGSTROM)
-        self.context.setVelocities(atoms.get_velocities() * _ASE_VELOCITY_IN_NM_PER_PS)
+            self.context.setPeriodicBoxVectors(*self._cell.box)
+        self.context.setPositions(self._to_openmm(atoms.positions / NM_IN_ANGSTROM))
+        self.context.setVelocities(self._to_openmm(atoms.get_velocities()
+                                                   * _ASE_VELOCITY_IN_NM_PER_PS))
         self._forces = None
         self._energy = None
         self._sync()
@@ -103,25 +109,20 @@ class OpenMMEngine:
         kj_nm = unit.kilojoule_per_mole / unit.nanometer
         positions = state.getPositions(asNumpy=True).value_in_unit(unit.nanometer)
         velocities = state.getVelocities(asNumpy=True).value_in_unit(unit.nanometer / unit.picosecond)
-        if self.atoms.pbc.all():
+        if self._cell is not None:
             box = state.getPeriodicBoxVectors(asNumpy=True).value_in_unit(unit.nanometer)
-            self.atoms.set_cell(np.asarray(box) * NM_IN_ANGSTROM, scale_atoms=False)
-        self.atoms.set_positions(np.asarray(positions) * NM_IN_ANGSTROM)
-        self.atoms.set_velocities(np.asarray(velocities) / _ASE_VELOCITY_IN_NM_PER_PS)
+            self.atoms.set_cell(self._cell.cell_from_reduced(np.asarray(box)) * NM_IN_ANGSTROM,
+                                scale_atoms=False)
+        self.atoms.set_positions(self._from_openmm(positions) * NM_IN_ANGSTROM)
+        self.atoms.set_velocities(self._from_openmm(velocities) / _ASE_VELOCITY_IN_NM_PER_PS)
         self._energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole) / EV_IN_KJ_PER_MOL
-        self._forces = np.asarray(state.getForces(asNumpy=True).value_in_unit(kj_nm)) / (
+        self._forces = self._from_openmm(state.getForces(asNumpy=True).value_in_unit(kj_nm)) / (
             EV_IN_KJ_PER_MOL * NM_IN_ANGSTROM)
 
+    def _to_openmm(self, vectors: np.ndarray) -> np.ndarray:
+        vectors = np.asarray(vectors)
+        return vectors if self._cell is None else self._cell.vectors_to_reduced(vectors)
 
-def _box_nm(atoms: Atoms) -> np.ndarray:
-    """The cell in nm; OpenMM needs its reduced triclinic form (a along x, b in xy)."""
-    box = atoms.cell.array / NM_IN_ANGSTROM
-    a, b, c = box
-    reduced = (a[1] == a[2] == b[2] == 0 and a[0] > 0 and b[1] > 0 and c[2] > 0
-               and abs(b[0]) <= 0.5 * a[0] + 1e-12 and abs(c[0]) <= 0.5 * a[0] + 1e-12
-               and abs(c[1]) <= 0.5 * b[1] + 1e-12)
-    if not reduced:
-        raise ValueError("OpenMM needs the cell in reduced form (a along x, b in the xy plane, "
-                         "|b_x|, |c_x| <= a_x/2, |c_y| <= b_y/2); use the ase engine or "
-                         "transform the structure")
-    return box
+    def _from_openmm(self, vectors) -> np.ndarray:
+        vectors = np.asarray(vectors)
+        return vectors if self._cell is None else self._cell.vectors_from_reduced(vectors)

@@ -12,8 +12,12 @@ from typing import Any, Optional
 
 import numpy as np
 from ase import Atoms
+from ase.geometry import cell_to_cellpar
 
 from potentials._atomic import atomic_path
+
+from .._reduced_cell import reduce_cell
+from ..units import NM_IN_ANGSTROM
 
 __all__ = ["ThermoLog", "TrajectoryWriter", "THERMO_COLUMNS", "plot_thermo", "write_json",
            "mdtraj_topology", "truncate_extxyz"]
@@ -68,7 +72,8 @@ class TrajectoryWriter:
         if not self.topology_path.exists():
             topology = (mdtraj.load_topology(topology_pdb) if topology_pdb
                         else mdtraj_topology(atoms))
-            first = mdtraj.Trajectory(atoms.positions[None] / 10.0, topology, **_unitcell(atoms))
+            positions, box = _writer_frame(atoms)
+            first = mdtraj.Trajectory(positions[None], topology, **_unitcell(box))
             with atomic_path(self.topology_path) as tmp:
                 first.save_pdb(str(tmp))
         self.topology = mdtraj.load_topology(str(self.topology_path))
@@ -77,10 +82,9 @@ class TrajectoryWriter:
     def append(self, atoms: Atoms, step: int) -> None:
         import ase.io
 
-        positions = atoms.positions / 10.0
-        box = atoms.cell.array / 10.0 if atoms.pbc.any() else None
+        positions, box = _writer_frame(atoms)
         if self.path.suffix == ".h5":
-            self._append_h5(positions, atoms, step)
+            self._append_h5(positions, box, step)
         else:
             self._append_openmm(positions, box, step)
         ase.io.write(self.extxyz, atoms, format="extxyz", append=True)
@@ -104,10 +108,10 @@ class TrajectoryWriter:
             app.XTCFile(str(self.path), topology, dt, step, self.interval, append=exists).writeModel(
                 positions * unit.nanometer, periodicBoxVectors=vectors)
 
-    def _append_h5(self, positions: np.ndarray, atoms: Atoms, step: int) -> None:
+    def _append_h5(self, positions: np.ndarray, box: Optional[np.ndarray], step: int) -> None:
         import mdtraj
 
-        cell = _unitcell(atoms)
+        cell = _unitcell(box)
         with mdtraj.formats.HDF5TrajectoryFile(str(self.path), "a") as handle:
             if handle.topology is None:
                 handle.topology = self.topology
@@ -209,9 +213,23 @@ def _fmt(value: float) -> str:
     return repr(int(value)) if isinstance(value, (int, np.integer)) else f"{float(value):.10g}"
 
 
-def _unitcell(atoms: Atoms) -> dict[str, Any]:
-    if not atoms.pbc.any():
+def _writer_frame(atoms: Atoms) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """Positions (N, 3) and box (3, 3, or None), nm, in OpenMM's reduced frame.
+
+    OpenMM's and mdtraj's formats store a cell as lengths and angles, i.e. with ``a``
+    along x and ``b`` in the xy plane; any other cell is rotated (and its basis reduced)
+    here, for the file only. ``trajectory.extxyz`` keeps the user's frame.
+    """
+    positions = atoms.positions / NM_IN_ANGSTROM
+    if not atoms.pbc.any() or abs(atoms.cell.volume) < 1e-9:
+        return positions, None
+    reduced = reduce_cell(atoms.cell.array / NM_IN_ANGSTROM)
+    return reduced.vectors_to_reduced(positions), reduced.box
+
+
+def _unitcell(box: Optional[np.ndarray]) -> dict[str, Any]:
+    if box is None:
         return {}
-    lengths_angles = atoms.cell.cellpar()
-    return {"unitcell_lengths": lengths_angles[None, :3] / 10.0,
+    lengths_angles = cell_to_cellpar(box)
+    return {"unitcell_lengths": lengths_angles[None, :3],
             "unitcell_angles": lengths_angles[None, 3:]}
