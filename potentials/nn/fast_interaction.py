@@ -83,7 +83,7 @@ class FastConvolution(nn.Module):
         num_edges, rows = centre.shape[0], edge_radial.shape[0]
         envelope = edge_envelope if rows == num_edges else torch.cat([edge_envelope] * 2)
         contraction = (edge_sh @ self.cg) * envelope.unsqueeze(-1)            # (E, Q)
-        edges_per_row = num_edges // max(rows, 1)
+        edges_per_row = max(1, num_edges // max(rows, 1))  # 1 or 2 (mirrored); no edges: 1
         return native_messages(self.kernel_layout, self._radial_network,
                                self.chunking.single_pass_edges // edges_per_row,
                                max(1, self.chunking.chunk_size // edges_per_row), x,

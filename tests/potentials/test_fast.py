@@ -3,6 +3,7 @@ finite differences, on hard structures, both dtypes, one piece and in edge chunk
 import numpy as np
 import pytest
 import torch
+from ase import Atoms
 from ase.build import bulk
 from ase.calculators.fd import calculate_numerical_stress
 
@@ -171,3 +172,17 @@ def test_shuffled_edges_give_the_same_result(chunking, kernel):
     inputs[2], inputs[3] = graph.edge_index[:, order], graph.shifts[order]
     shuffled = {k: v.detach() for k, v in fast(*inputs).items()}
     assert_outputs_close(shuffled, outputs(eager, graph), 1e-10)
+
+
+@pytest.mark.parametrize("build", [lambda: Atoms("Cu", positions=[[0, 0, 0]]),
+                                   lambda: Atoms("CuAu", positions=[[0, 0, 0], [9, 0, 0]]),
+                                   lambda: Atoms("Cu", cell=[9, 9, 9], pbc=True)],
+                         ids=["single atom", "far apart", "sparse crystal"])
+def test_a_structure_without_edges_gives_the_atomic_energies(build, kernel):
+    model = small_model(seed=2)
+    graph = atoms_to_graph(build(), 4.0, (1, 6, 8, 29, 79), dtype=torch.float64)
+    assert graph.edge_index.shape[1] == 0
+    fast = outputs(FastPotential.from_model(model), graph)
+    eager = outputs(model, graph)
+    torch.testing.assert_close(fast["energy"], eager["energy"], rtol=1e-12, atol=0)
+    assert fast["forces"].abs().max() == 0
