@@ -1,11 +1,12 @@
 """Shared pieces of the benchmark scripts: structures and result files."""
 from __future__ import annotations
 
-import json
 import platform
 from pathlib import Path
 
 import torch
+
+from potentials._json import strict_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -40,6 +41,6 @@ def save_results(name: str, sections: dict, path: Path) -> None:
                "threads": torch.get_num_threads(), **sections}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
+    tmp.write_text(strict_json(payload))
     tmp.replace(path)
     print(f"saved {path}")

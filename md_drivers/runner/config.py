@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Optional
 
@@ -87,16 +88,23 @@ class MDConfig:
             raise ValueError(f"ensemble {self.ensemble!r} is not available with engine "
                              f"{self.engine!r}; choose from {ENSEMBLES[self.engine]}")
         for name in ("timestep_fs", "friction_per_ps", "tdamp_fs", "pdamp_fs"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+            if not 0 < getattr(self, name) < math.inf:
+                raise ValueError(f"{name} must be a positive, finite number, got "
+                                 f"{getattr(self, name)}")
         for name in ("steps", "output_interval", "checkpoint_interval", "barostat_interval"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {getattr(self, name)!r}")
         if self.checkpoint_interval % self.output_interval:
             raise ValueError(f"checkpoint_interval ({self.checkpoint_interval}) must be a "
                              f"multiple of output_interval ({self.output_interval})")
-        if self.temperature_K < 0:
-            raise ValueError(f"temperature_K must be >= 0, got {self.temperature_K}")
+        for name in ("temperature_K", "skin"):
+            if not 0 <= getattr(self, name) < math.inf:
+                raise ValueError(f"{name} must be a finite number >= 0, got {getattr(self, name)}")
+        if not math.isfinite(self.pressure_bar):
+            raise ValueError(f"pressure_bar must be a finite number, got {self.pressure_bar}")
+        if self.committee_threshold is not None and not 0 < self.committee_threshold < math.inf:
+            raise ValueError(f"committee_threshold must be a positive number of eV/A, got "
+                             f"{self.committee_threshold}")
         if self.dtype not in (None, "float32", "float64"):
             raise ValueError(f"dtype must be float32, float64 or None, got {self.dtype!r}")
         if self.trajectory_format not in TRAJECTORY_FORMATS:

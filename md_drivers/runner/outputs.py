@@ -5,16 +5,19 @@ checkpoint saw (``truncate``), so a resumed run continues the same files.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
-import json
+import os
+import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import numpy as np
 from ase import Atoms
 from ase.geometry import cell_to_cellpar
 
 from potentials._atomic import atomic_path
+from potentials._json import strict_json
 
 from .._reduced_cell import reduce_cell
 from ..units import NM_IN_ANGSTROM
@@ -146,7 +149,7 @@ def _copy_frames(source: Path, target: Path, frames: int) -> None:
     from mdtraj.formats import DCDTrajectoryFile, HDF5TrajectoryFile, XTCTrajectoryFile
 
     if source.suffix == ".dcd":
-        with DCDTrajectoryFile(str(source), "r") as handle:
+        with _no_c_stdout(), DCDTrajectoryFile(str(source), "r") as handle:
             xyz, lengths, angles = handle.read(n_frames=frames)
         with DCDTrajectoryFile(str(target), "w", force_overwrite=True) as handle:
             handle.write(xyz, cell_lengths=lengths, cell_angles=angles)
@@ -162,6 +165,21 @@ def _copy_frames(source: Path, target: Path, frames: int) -> None:
             handle.topology = topology
             handle.write(coordinates=data.coordinates, time=data.time,
                          cell_lengths=data.cell_lengths, cell_angles=data.cell_angles)
+
+
+@contextlib.contextmanager
+def _no_c_stdout() -> Iterator[None]:
+    """Silence C-level writes to stdout (mdtraj's DCD plugin prints "dcdplugin) detected
+    ..." there), so that stdout carries only equiforce's own report."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def mdtraj_topology(atoms: Atoms):
@@ -206,7 +224,7 @@ def plot_thermo(thermo: dict[str, np.ndarray], path: Path, title: str) -> None:
 
 def write_json(path: Path, data: dict[str, Any]) -> None:
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(json.dumps(data, indent=2))
+        Path(tmp).write_text(strict_json(data))
 
 
 def _fmt(value: float) -> str:

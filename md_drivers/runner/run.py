@@ -26,6 +26,7 @@ from ._openmm_engine import OpenMMEngine
 from .config import TRAJECTORY_FORMATS, MDConfig
 from .outputs import ThermoLog, TrajectoryWriter, plot_thermo, truncate_extxyz, write_json
 from .restart import load_md_checkpoint, save_md_checkpoint
+from ._checks import check_start, check_velocities
 from .structures import load_structure
 from .watchdog import WatchdogTripped, check_frame
 
@@ -38,20 +39,26 @@ log = logging.getLogger(__name__)
 class RunSummary:
     """What a run measured. Energies eV, temperature K, times s.
 
-    ``drift_eV_per_atom_per_ps`` is the slope of a straight-line fit of the total energy
-    against time over the whole run, per atom (NVE only; None otherwise).
-    ``temperature_sem_K`` is the standard error of the mean temperature from 10 blocks.
+    ``steps`` and ``simulated_ps`` are the whole run's; ``steps_run``, ``wall_seconds``,
+    ``steps_per_second`` and ``ns_per_day`` are this invocation's (a resumed run's speed is
+    that of the steps it ran); ``total_wall_seconds`` adds the wall time of earlier
+    invocations up to the checkpoint they left. ``drift_eV_per_atom_per_ps`` is the slope
+    of a straight-line fit of the total energy against time over the whole run, per atom
+    (NVE only). ``temperature_sem_K`` is the standard error of the mean temperature from
+    10 blocks (None with fewer than 20 frames). None: not measured.
     """
 
     run_dir: str
     num_atoms: int
     steps: int
     simulated_ps: float
+    steps_run: int
     wall_seconds: float
-    steps_per_second: float
-    ns_per_day: float
+    total_wall_seconds: float
+    steps_per_second: Optional[float]
+    ns_per_day: Optional[float]
     mean_temperature_K: float
-    temperature_sem_K: float
+    temperature_sem_K: Optional[float]
     drift_eV_per_atom_per_ps: Optional[float]
     max_forces_std_eV_A: Optional[float]
     uncertain_frames: int
@@ -106,10 +113,13 @@ def run_md(config: MDConfig, run_dir: str | Path, atoms: Optional[Atoms] = None,
 def _start(config: MDConfig, run_dir: Path, atoms: Optional[Atoms]) -> "_Simulation":
     """Everything up to the first checkpoint: structure, velocities, engine, step 0."""
     atoms = (atoms.copy() if atoms is not None else load_structure(config.structure))
+    check_start(config, atoms)
     if config.maxwell_boltzmann:
         thermalize_momenta(atoms, temperature_K=config.temperature_K,
                            rng=np.random.default_rng(config.seed))
         Stationary(atoms)
+    check_velocities(atoms, config)
+    log.info("equiforce md configuration: %s", config.to_json())
     write_json(run_dir / "config.json", config.to_dict())
     ase.io.write(run_dir / "start.extxyz", atoms, format="extxyz")
     simulation = _Simulation(config, run_dir, atoms)
@@ -135,10 +145,18 @@ def resume_md(run_dir: str | Path, steps: Optional[int] = None, progress: bool =
     if not config_path.is_file():
         raise FileNotFoundError(f"{run_dir}: not an equiforce md run directory (no config.json)")
     config = MDConfig.from_dict(json.loads(config_path.read_text()))
-    if steps is not None:
-        config = config.replace(steps=steps)
-        write_json(config_path, config.to_dict())
     state = load_md_checkpoint(run_dir)
+    target = config.steps if steps is None else steps
+    if target < state["step"]:
+        raise ValueError(f"{run_dir} has already run {state['step']} steps; --steps {target} "
+                         f"would not extend it: give the new total, more than {state['step']}")
+    if target == state["step"] and (run_dir / "summary.json").is_file():
+        log.warning("%s is complete at step %d; nothing to run (extend it with --steps or "
+                    "--time, the new total)", run_dir, target)
+        return RunSummary(**json.loads((run_dir / "summary.json").read_text()))
+    if target != config.steps:
+        config = config.replace(steps=target)
+        write_json(config_path, config.to_dict())
     atoms = ase.io.read(run_dir / "start.extxyz")
     simulation = _Simulation(config, run_dir, atoms)
     simulation.restore(state)
@@ -157,6 +175,8 @@ class _Simulation:
                                            1e-3 * config.timestep_fs, config.output_interval,
                                            _pdb_topology(config.structure))
         self.uncertain_frames = 0
+        self.wall_before = 0.0      # wall time of earlier invocations, s
+        self.segment_start: Optional[float] = None
         self.reference_temperature = (config.temperature_K if not config.is_nve
                                       else float(atoms.get_temperature()))
         log.info("equiforce md: %d atoms, engine %s, %s, %d steps of %g fs -> %s", len(atoms),
@@ -164,7 +184,7 @@ class _Simulation:
 
     def run(self, progress: bool) -> RunSummary:
         config, start_step = self.config, self.engine.step_count
-        start = time.perf_counter()
+        start = self.segment_start = time.perf_counter()
         with tqdm(total=config.steps, initial=start_step, unit="step", disable=not progress,
                   desc=f"md {config.ensemble}") as bar:
             while self.engine.step_count < config.steps:
@@ -202,10 +222,17 @@ class _Simulation:
         save_md_checkpoint(self.run_dir, {
             "step": self.engine.step_count, "engine": self.engine.state(),
             "frames": self.trajectory.frames, "uncertain_frames": self.uncertain_frames,
-            "torch": torch.__version__})
+            "wall_seconds": self.total_wall(), "torch": torch.__version__})
         self.engine.reset_neighbors()
 
+    def total_wall(self) -> float:
+        """Wall time of this run so far, s (earlier invocations up to their checkpoint)."""
+        if self.segment_start is None:
+            return self.wall_before
+        return self.wall_before + time.perf_counter() - self.segment_start
+
     def restore(self, state: dict) -> None:
+        self.wall_before = float(state.get("wall_seconds", 0.0))
         self.engine.restore(state["engine"])
         self.engine.reset_neighbors()
         self.trajectory.truncate(state["frames"])
@@ -218,7 +245,7 @@ class _Simulation:
         plot_thermo(thermo, self.run_dir / "thermo.png",
                     f"{self.config.ensemble}, {len(self.atoms)} atoms, {self.config.engine}")
         summary = _summary(self.config, self.run_dir, thermo, len(self.atoms), steps_run, wall,
-                           self.uncertain_frames)
+                           self.total_wall(), self.uncertain_frames)
         write_json(self.run_dir / "summary.json", asdict(summary))
         return summary
 
@@ -282,7 +309,7 @@ def _pdb_topology(structure: str) -> Optional[str]:
 
 
 def _summary(config: MDConfig, run_dir: Path, thermo: dict[str, np.ndarray], num_atoms: int,
-             steps_run: int, wall: float, uncertain: int) -> RunSummary:
+             steps_run: int, wall: float, total_wall: float, uncertain: int) -> RunSummary:
     simulated_ps = steps_run * config.timestep_fs * 1e-3
     time_ps, total = thermo["time_ps"], thermo["total_eV"]
     drift = None
@@ -292,9 +319,10 @@ def _summary(config: MDConfig, run_dir: Path, thermo: dict[str, np.ndarray], num
     spread = thermo["max_forces_std_eV_A"]
     return RunSummary(
         run_dir=str(run_dir), num_atoms=num_atoms, steps=int(thermo["step"][-1]),
-        simulated_ps=float(time_ps[-1]), wall_seconds=wall,
-        steps_per_second=steps_run / wall if wall > 0 else float("nan"),
-        ns_per_day=simulated_ps * 1e-3 / (wall / 86400.0) if wall > 0 else float("nan"),
+        simulated_ps=float(time_ps[-1]), steps_run=steps_run, wall_seconds=wall,
+        total_wall_seconds=total_wall,
+        steps_per_second=steps_run / wall if wall > 0 and steps_run else None,
+        ns_per_day=simulated_ps * 1e-3 / (wall / 86400.0) if wall > 0 and steps_run else None,
         mean_temperature_K=float(np.mean(temperatures)),
         temperature_sem_K=_block_sem(temperatures),
         drift_eV_per_atom_per_ps=drift,
@@ -302,9 +330,9 @@ def _summary(config: MDConfig, run_dir: Path, thermo: dict[str, np.ndarray], num
         uncertain_frames=uncertain)
 
 
-def _block_sem(values: np.ndarray, blocks: int = 10) -> float:
+def _block_sem(values: np.ndarray, blocks: int = 10) -> Optional[float]:
     """Standard error of the mean from block averages (correlated samples)."""
     if len(values) < 2 * blocks:
-        return float("nan")
+        return None
     means = np.array([b.mean() for b in np.array_split(values, blocks)])
     return float(means.std(ddof=1) / np.sqrt(blocks))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 import time
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ import torch
 from tqdm import tqdm
 
 from .._atomic import atomic_path
+from .._json import strict_json
 from ..checkpoint import save_checkpoint
 from ..config import PotentialConfig
 from ..export import export
@@ -211,8 +211,8 @@ def _finish(config, out, frames, splits, model_config, dtype, state, seconds) ->
                   "train_config": config.to_dict(), "training_seconds": seconds}
     deployed = export(best, out / "deployed.pt", provenance=provenance)
     with atomic_path(out / "metrics.json") as tmp:
-        tmp.write_text(json.dumps({"test": test, "valid": payload["valid_metrics"],
-                                   "best_epoch": payload["epoch"]}, indent=2))
+        tmp.write_text(strict_json({"test": test, "valid": payload["valid_metrics"],
+                                    "best_epoch": payload["epoch"]}))
     return TrainResult(out, deployed, test, payload["valid_metrics"], state["epoch"], seconds,
                        state["history"])
 

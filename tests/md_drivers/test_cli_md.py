@@ -65,3 +65,112 @@ def test_any_triclinic_cell_runs_with_every_format_and_engine(tmp_path, capsys, 
     check = frames[-1].copy()
     check.calc = EquiforceCalculator("cu-emt")
     np.testing.assert_allclose(frames[-1].get_forces(), check.get_forces(), atol=1e-4)
+
+
+@pytest.fixture
+def finished_run(tmp_path) -> Path:
+    """A complete 4-step NVT run of 32 Cu atoms."""
+    out = tmp_path / "run"
+    assert main(["md", "fcc-Cu:2x2x2", *QUICK, "--ensemble", "nvt-langevin", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("extra, named", [(["--temperature", "900"], "--temperature"),
+                                          (["fcc-Cu:3x3x3"], "STRUCTURE"),
+                                          (["--potential", "ethanol-xtb"], "--potential"),
+                                          (["--ensemble", "nve"], "--ensemble")])
+def test_resume_refuses_options_it_cannot_honour(finished_run, capsys, extra, named):
+    before = files_of(finished_run)
+    code, _, err = md(capsys, "--resume", finished_run, "--steps", "8", *extra)
+    assert code == 2 and named in err and "cannot change" in err
+    assert files_of(finished_run) == before
+
+
+def test_resume_to_fewer_steps_than_done_is_refused_and_a_complete_run_is_left_alone(
+        finished_run, capsys, caplog):
+    before = files_of(finished_run)
+    code, _, err = md(capsys, "--resume", finished_run, "--steps", "2")
+    assert code == 2 and "already run 4 steps" in err and "--steps 2" in err
+    assert files_of(finished_run) == before
+    code, out, _ = md(capsys, "--resume", finished_run)
+    assert code == 0 and "complete at step 4" in caplog.text
+    assert files_of(finished_run) == before
+
+
+def test_resumed_run_reports_its_own_speed_the_totals_and_strict_json(finished_run, capfd):
+    import json
+
+    assert main(["md", "--resume", str(finished_run), "--steps", "10", "--no-progress"]) == 0
+    out = capfd.readouterr().out
+    assert "6 steps of 32 atoms" in out and "run total: 10 steps (0.01 ps)" in out
+    assert "dcdplugin" not in out  # mdtraj's C reader prints to stdout; not ours to show
+
+    def refuse(constant):
+        raise AssertionError(f"summary.json holds a bare {constant}")
+
+    summary = json.loads((finished_run / "summary.json").read_text(), parse_constant=refuse)
+    assert summary["steps"] == 10 and summary["steps_run"] == 6
+    assert summary["steps_per_second"] > 0 and summary["temperature_sem_K"] is None
+    assert summary["total_wall_seconds"] > summary["wall_seconds"] > 0
+
+
+def test_help_shows_every_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["md", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in ("(default: nve)", "fs (default: 1.0)", "initial velocities (default: 300.0)",
+                  "1/ps (default: 1.0)", "thermo rows (default: 10)",
+                  "checkpoints (default: 100)", "(default: dcd)", "MD steps (default: 1000)",
+                  "noise (default: 0)"):
+        assert shown in text, shown
+
+
+def test_resolved_configuration_is_printed_and_nve_temperature_warns(tmp_path, capsys, caplog):
+    code, out, _ = md(capsys, "fcc-Cu:2x2x2", *QUICK, "--temperature", "600", "--out",
+                      tmp_path / "run")
+    assert code == 0
+    assert "engine ase, nve, 4 steps of 1 fs, T 600 K" in out and "seed 0" in out
+    assert "nve has no thermostat" in caplog.text and "nvt-langevin" in caplog.text
+
+
+@pytest.mark.parametrize("engine, ensemble", [("ase", "npt-iso"), ("ase", "npt-aniso"),
+                                              ("openmm", "npt-mc")])
+def test_barostat_on_a_slab_is_refused_naming_the_open_direction(tmp_path, capsys, engine,
+                                                                  ensemble):
+    from ase.build import fcc111
+
+    slab = tmp_path / "slab.extxyz"
+    fcc111("Cu", (2, 2, 3), vacuum=6.0).write(slab)
+    before = files_of(tmp_path)
+    code, _, err = md(capsys, slab, *QUICK, "--engine", engine, "--ensemble", ensemble,
+                      "--out", tmp_path / "run")
+    assert code == 2 and "not periodic along z" in err and ensemble in err
+    assert files_of(tmp_path) == before
+
+
+@pytest.mark.parametrize("structure, extra, message", [
+    ("fcc-Cu:2x2x2", ["--temperature", "nan"], "--temperature (temperature_K) must be a finite"),
+    ("fcc-Cu:2x2x2", ["--temperature", "-5"], "--temperature (temperature_K) must be a finite"),
+    ("single", [], "a single atom has no velocity left"),
+    ("fcc-Cu:2x2x2", ["--timestep", "inf"], "--timestep (timestep_fs) must be a positive")])
+def test_bad_temperatures_and_velocities_name_the_right_thing(tmp_path, capsys, structure,
+                                                              extra, message):
+    if structure == "single":
+        structure = tmp_path / "one.xyz"
+        structure.write_text("1\n\nCu 0 0 0\n")
+    code, _, err = md(capsys, structure, *QUICK, *extra, "--out", tmp_path / "run")
+    assert code == 2 and message in err and "positions" not in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_built_in_lattices_and_molecule_run(tmp_path, capsys):
+    code, _, err = md(capsys, "bcc-Fe:2x2x2:a=2.87", "--potential", "cu-emt", "--no-progress",
+                      "--steps", "1", "--out", tmp_path / "bcc")
+    assert code == 2 and "Fe" in err  # cu-emt knows Cu only: the element is named
+    code, _, err = md(capsys, "bcc-Cu:2x2x2:a=2.87", *QUICK, "--out", tmp_path / "bcc")
+    assert code == 0, err
+    code, _, err = md(capsys, "molecule-CH3CH2OH", "--potential", "ethanol-xtb", "--no-progress",
+                      "--steps", "4", "--output-interval", "2", "--checkpoint-interval", "2",
+                      "--ensemble", "nvt-langevin", "--out", tmp_path / "ethanol")
+    assert code == 0, err
+    assert len(ase.io.read(tmp_path / "ethanol" / "trajectory.extxyz", ":")) == 3
