@@ -10,6 +10,8 @@ import torch
 
 from potentials import DeployedPotential, VerletNeighborList
 
+from ._pair_check import PairDistanceGuard
+
 __all__ = ["StructureEvaluator"]
 
 
@@ -26,6 +28,7 @@ class StructureEvaluator:
                  neighbor_backend: str = "vesin") -> None:
         self.potential = potential
         self.neighbors = VerletNeighborList(potential.cutoff, skin=skin, backend=neighbor_backend)
+        self.check_pairs = PairDistanceGuard(potential)
 
     def __call__(self, positions: np.ndarray, numbers: np.ndarray, cell: np.ndarray,
                  pbc: np.ndarray) -> dict[str, torch.Tensor]:
@@ -36,6 +39,10 @@ class StructureEvaluator:
             cell: (3, 3) lattice vectors as rows, Angstrom (zeros for a molecule).
             pbc: (3,) bool.
 
+        Raises:
+            ValueError: two atoms at the same position (a warning, once, when a pair is
+                closer than the potential's training data allows).
+
         Returns:
             ``energy`` (1,) eV, ``atomic_energies`` (N,) eV, ``forces`` (N, 3) eV/A,
             ``virial`` (1, 3, 3) eV, ``stress`` (1, 3, 3) eV/A^3.
@@ -45,6 +52,7 @@ class StructureEvaluator:
         z = torch.as_tensor(numbers, dtype=torch.long, device=device)
         cell_t = torch.as_tensor(cell, dtype=dtype, device=device)
         edge_index, shifts = self.neighbors(pos, cell_t, torch.as_tensor(pbc, device=device), z)
+        self.check_pairs(pos, z, edge_index, shifts, cell_t)
         batch = torch.zeros(len(z), dtype=torch.long, device=device)
         out = self.potential(pos, z, edge_index, shifts.to(dtype), cell_t.unsqueeze(0), batch)
         return {key: value.to("cpu", torch.float64) for key, value in out.items()}

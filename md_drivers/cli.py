@@ -43,10 +43,12 @@ def _train(args: argparse.Namespace) -> int:
 
     result = train(TrainConfig.from_yaml(args.config), resume=args.resume,
                    overwrite=args.overwrite)
-    test = result.test_metrics
+    metrics, label = ((result.test_metrics, "test") if result.test_metrics else
+                      (result.valid_metrics, "validation (no test split)"))
     print(f"trained {result.epochs} epochs in {result.wall_seconds:.0f} s; outputs in {result.output}")
-    print(f"test MAE: energy {test['energy_mae']:.2f} meV/atom, forces {test['forces_mae']:.1f} meV/A"
-          + (f", stress {test['stress_mae']:.2f} meV/A^3" if "stress_mae" in test else ""))
+    print(f"{label} MAE: energy {metrics['energy_mae']:.2f} meV/atom, forces "
+          f"{metrics['forces_mae']:.1f} meV/A"
+          + (f", stress {metrics['stress_mae']:.2f} meV/A^3" if "stress_mae" in metrics else ""))
     print(f"deployed potential: {result.deployed_path}")
     return 0
 

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from ..config import PotentialConfig
+from ._config_checks import check_types, key_lines, line_of_error
 from .data import LabelKeys
 
 __all__ = ["DataSettings", "OptimSettings", "TrainConfig"]
@@ -70,16 +71,26 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "TrainConfig":
         _only(raw, {"data", "model", "training", "output"}, "top level")
+        for section in ("data", "model"):
+            if not isinstance(raw.get(section), dict):
+                raise ValueError(f"{section} must be a mapping of settings, got "
+                                 f"{raw.get(section)!r}")
         data = dict(raw["data"])
         _only(data, {f.name for f in dataclasses.fields(DataSettings)}, "data")
+        check_types("data", DataSettings, data)
         keys = data.pop("keys", {}) or {}
         _only(keys, {f.name for f in dataclasses.fields(LabelKeys)}, "data.keys")
         path = data.pop("path")
         split = tuple(data.pop("split", (0.8, 0.1, 0.1)))
         training = dict(raw.get("training", {}) or {})
         _only(training, {f.name for f in dataclasses.fields(OptimSettings)}, "training")
-        return cls(data=DataSettings(str(path), LabelKeys(**keys), split),
-                   model=PotentialConfig.from_dict(raw["model"]),
+        check_types("training", OptimSettings, training)
+        check_types("model", PotentialConfig, raw["model"])
+        try:
+            model = PotentialConfig.from_dict(raw["model"])
+        except ValueError as error:
+            raise ValueError(f"model.{str(error).removeprefix('PotentialConfig: ')}") from None
+        return cls(data=DataSettings(str(path), LabelKeys(**keys), split), model=model,
                    training=OptimSettings(**training),
                    output=str(raw.get("output", "runs/train")))
 
@@ -87,10 +98,22 @@ class TrainConfig:
     def from_yaml(cls, path: str | Path) -> "TrainConfig":
         """Read a YAML file; relative paths in it are relative to the working directory."""
         path = Path(path)
-        raw = yaml.safe_load(path.read_text())
+        text = path.read_text()
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+            problem = getattr(error, "problem", None) or str(error)
+            raise ValueError(f"{path}: not valid YAML: {where}{problem}") from None
         if not isinstance(raw, dict):
             raise ValueError(f"{path}: expected a mapping with data, model, training, output")
-        return cls.from_dict(raw)
+        try:
+            return cls.from_dict(raw)
+        except (ValueError, TypeError, KeyError) as error:
+            message = f"missing key {error}" if isinstance(error, KeyError) else str(error)
+            line = line_of_error(message, key_lines(text))
+            raise ValueError(f"{path}{f', line {line}' if line else ''}: {message}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return {"data": {"path": str(self.data.path), "keys": dataclasses.asdict(self.data.keys),

@@ -13,6 +13,7 @@ import torch
 from tqdm import tqdm
 
 from .._atomic import atomic_path
+from .._closest_pairs import closest_pairs
 from .._json import strict_json
 from ..checkpoint import save_checkpoint
 from ..config import PotentialConfig
@@ -35,7 +36,10 @@ CSV_FIELDS = ("epoch", "lr", "train_loss", "valid_energy_mae", "valid_energy_rms
 
 @dataclass
 class TrainResult:
-    """What a finished training run produced (metrics in meV/atom, meV/A, meV/A^3)."""
+    """What a finished training run produced (metrics in meV/atom, meV/A, meV/A^3).
+
+    ``test_metrics`` is empty when the split has no test frames; ``valid_metrics`` are
+    the best epoch's errors on the validation frames."""
 
     output: Path
     deployed_path: Path
@@ -107,7 +111,7 @@ def _train_epoch(model, optimizer, ema, data: _Batches, config: TrainConfig, epo
 
 # What a training run writes into its output directory.
 RUN_FILES = ("last.pt", "best.pt", "deployed.pt", "log.csv", "metrics.json",
-             "parity_test.png")
+             "parity_test.png", "parity_valid.png")
 
 
 def _claim_output(out: Path, resume: bool, overwrite: bool) -> None:
@@ -163,7 +167,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
         optimizer, T_max=settings.epochs, eta_min=settings.lr * settings.final_lr_fraction)
     state = {"epoch": 0, "best_valid": float("inf"), "history": []}
     if resume:
-        state = _restore(out / "last.pt", model, ema, optimizer, scheduler)
+        state = _restore(out / "last.pt", model, ema, optimizer, scheduler, config)
     train_data = _Batches(train_frames, model_config, dtype)
     valid_data = _Batches([frames[i] for i in valid_idx], model_config, dtype)
     log.info("training on %d frames, validating on %d, testing on %d", len(train_idx),
@@ -197,21 +201,27 @@ def _finish(config, out, frames, splits, model_config, dtype, state, seconds) ->
     best, payload = load_checkpoint(out / "best.pt")
     best.eval()
     test_frames = [frames[i] for i in splits[2]]
-    if not test_frames:
-        log.warning("empty test split: reporting errors on the validation frames instead")
-        test_frames = [frames[i] for i in splits[1]]
-    test_data = _Batches(test_frames, model_config, dtype)
-    test = _evaluate(best, test_data, config.training.batch_size)
-    parity_plot(best, test_data, out / "parity_test.png")
+    if test_frames:
+        test_data = _Batches(test_frames, model_config, dtype)
+        test = _evaluate(best, test_data, config.training.batch_size)
+        parity_plot(best, test_data, out / "parity_test.png")
+    else:
+        log.warning("no test split (split %s): only validation errors are reported, and "
+                    "they are labelled as such", list(config.data.split))
+        test = {}
+        parity_plot(best, _Batches([frames[i] for i in splits[1]], model_config, dtype),
+                    out / "parity_valid.png")
     provenance = {"data_path": str(config.data.path), "data_sha256": data_hash(frames),
                   "num_frames": {"train": len(splits[0]), "valid": len(splits[1]),
                                  "test": len(splits[2])},
-                  "test_metrics": test, "valid_metrics": payload["valid_metrics"],
+                  "test_metrics": test or None, "valid_metrics": payload["valid_metrics"],
                   "best_epoch": payload["epoch"], "epochs": state["epoch"],
-                  "train_config": config.to_dict(), "training_seconds": seconds}
+                  "train_config": config.to_dict(), "training_seconds": seconds,
+                  "closest_pairs_A": closest_pairs((frames[i].atoms for i in splits[0]),
+                                                   model_config.cutoff)}
     deployed = export(best, out / "deployed.pt", provenance=provenance)
     with atomic_path(out / "metrics.json") as tmp:
-        tmp.write_text(strict_json({"test": test, "valid": payload["valid_metrics"],
+        tmp.write_text(strict_json({"test": test or None, "valid": payload["valid_metrics"],
                                     "best_epoch": payload["epoch"]}))
     return TrainResult(out, deployed, test, payload["valid_metrics"], state["epoch"], seconds,
                        state["history"])
@@ -223,16 +233,40 @@ def _save_last(path, model, ema, optimizer, scheduler, state, config) -> None:
                     train_config=config.to_dict())
 
 
-def _restore(path: Path, model, ema, optimizer, scheduler) -> dict[str, Any]:
+def _restore(path: Path, model, ema, optimizer, scheduler, config: TrainConfig) -> dict[str, Any]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no checkpoint to resume from")
     payload = torch.load(path, map_location="cpu", weights_only=True)
+    _refuse_changed_settings(path, payload.get("train_config") or {}, config.to_dict())
     model.load_state_dict(payload["model_state"])
     ema.load_state_dict(payload["ema_state"])
     optimizer.load_state_dict(payload["optimizer"])
     scheduler.load_state_dict(payload["scheduler"])
     log.info("resuming after epoch %d from %s", payload["train_state"]["epoch"], path)
     return payload["train_state"]
+
+
+# settings a resume may change: more epochs extend the run; the output is where it is
+_RESUMABLE = ("training.epochs", "output")
+
+
+def _refuse_changed_settings(path: Path, saved: dict[str, Any], now: dict[str, Any]) -> None:
+    """A resume continues the same run exactly: every setting but the epoch count must be
+    what the checkpoint was trained with (raise ValueError listing what changed)."""
+    changes = [f"{key}: {old!r} in the checkpoint, {new!r} now"
+               for key, old, new in _differences(saved, now) if key not in _RESUMABLE]
+    if changes:
+        raise ValueError(f"{path} was trained with other settings than the config now gives; "
+                         f"a resume cannot change {'; '.join(changes)}. Restore them, or "
+                         "start afresh with --overwrite (or another output)")
+
+
+def _differences(old: Any, new: Any, prefix: str = ""):
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new)):
+            yield from _differences(old.get(key), new.get(key), f"{prefix}{key}.")
+    elif old != new:
+        yield prefix.rstrip("."), old, new
 
 
 def _write_csv(path: Path, history: list[dict[str, float]]) -> None:

@@ -1,6 +1,8 @@
 """Training end to end on a tiny EMT data set: loss goes down, resume is exact, outputs exist."""
 import importlib
 
+import ase.io
+import numpy as np
 import pytest
 import torch
 
@@ -8,6 +10,7 @@ from potentials import PotentialConfig, load
 from potentials.datasets import EMTSettings, generate_emt, write_frames
 from potentials.train import OptimSettings, TrainConfig, train
 from potentials.train.config import DataSettings
+from potentials.train.data import split_indices
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,13 @@ def test_training_lowers_the_loss_and_writes_everything(tiny_data, tmp_path):
     deployed = load(result.deployed_path)
     assert deployed.metadata["provenance"]["data_sha256"]
     assert set(result.test_metrics) >= {"energy_mae", "forces_rmse", "stress_mae"}
+    # the closest Cu-Cu distance of the training split, against all minimum-image pairs
+    frames = ase.io.read(tiny_data, ":")
+    train_idx = split_indices(len(frames), (0.6, 0.2, 0.2), 0)[0]
+    expected = min(np.min(frames[i].get_all_distances(mic=True)[np.triu_indices(len(frames[i]), 1)])
+                   for i in train_idx)
+    recorded = deployed.metadata["provenance"]["closest_pairs_A"]
+    assert list(recorded) == ["Cu-Cu"] and recorded["Cu-Cu"] == pytest.approx(expected, abs=1e-4)
 
 
 def test_resume_reproduces_the_uninterrupted_run_exactly(tiny_data, tmp_path, monkeypatch):
@@ -84,3 +94,53 @@ def test_an_existing_run_is_refused_untouched_then_overwritten_on_request(tiny_d
     result = train(config, progress=False, overwrite=True)
     assert load(result.deployed_path).config.species == (29,)
     assert (run / "log.csv").read_bytes() != precious["log.csv"]
+
+
+def files_of(directory):
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+
+
+@pytest.mark.parametrize("section, key, value, named", [
+    ("model", "channels", 8, "model.channels: 4 in the checkpoint, 8 now"),
+    ("training", "lr", 0.05, "training.lr: 0.01 in the checkpoint, 0.05 now"),
+    ("data", "split", [0.5, 0.3, 0.2], "data.split")])
+def test_resume_refuses_changed_settings_naming_them(tiny_data, tmp_path, capsys, section, key,
+                                                     value, named):
+    import yaml
+
+    from md_drivers.cli import main
+
+    run = tmp_path / "run"
+    raw = tiny_config(tiny_data, run, epochs=1).to_dict()
+    config_file = tmp_path / "train.yaml"
+    config_file.write_text(yaml.safe_dump(raw))
+    assert main(["train", str(config_file)]) == 0
+    before = files_of(run)
+    raw[section][key] = value
+    raw["training"]["epochs"] = 2                       # more epochs alone would be fine
+    config_file.write_text(yaml.safe_dump(raw))
+    assert main(["train", str(config_file), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert named in err and "a resume cannot change" in err and "epochs" not in err, err
+    assert files_of(run) == before
+
+
+def test_without_a_test_split_the_errors_are_labelled_validation(tiny_data, tmp_path, capsys):
+    import json
+
+    import yaml
+
+    from md_drivers.cli import main
+
+    raw = tiny_config(tiny_data, tmp_path / "run", epochs=1).to_dict()
+    raw["data"]["split"] = [0.8, 0.2, 0.0]
+    config_file = tmp_path / "train.yaml"
+    config_file.write_text(yaml.safe_dump(raw))
+    assert main(["train", str(config_file)]) == 0
+    out = capsys.readouterr().out
+    assert "validation (no test split) MAE" in out and "test MAE" not in out
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["test"] is None and metrics["valid"]["forces_mae"] > 0
+    assert (tmp_path / "run" / "parity_valid.png").is_file()
+    assert not (tmp_path / "run" / "parity_test.png").exists()
+    assert load(tmp_path / "run" / "deployed.pt").metadata["provenance"]["test_metrics"] is None
