@@ -6,6 +6,8 @@ import logging
 import sys
 from typing import Optional, Sequence
 
+from potentials._json import strict_json
+
 from ._cli_md import add_md_commands
 
 __all__ = ["main"]
@@ -24,6 +26,10 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+# units of the error metrics a training run stores in a model's provenance
+METRIC_UNITS = {"energy": "meV/atom", "forces": "meV/Angstrom", "stress": "meV/Angstrom^3"}
+
+
 def _info(args: argparse.Namespace) -> int:
     import json
 
@@ -32,10 +38,24 @@ def _info(args: argparse.Namespace) -> int:
     metadata = load(args.model).metadata
     summary = {key: metadata[key] for key in ("format", "format_version", "symbols", "cutoff",
                                               "dtype", "device", "units", "versions", "created")}
+    if args.json:
+        provenance = dict(metadata["provenance"])
+        for key in ("test_metrics", "valid_metrics"):
+            provenance[key] = _with_units(provenance.get(key))
+        print(strict_json({**summary, "config": metadata["config"], "provenance": provenance}))
+        return 0
     print(json.dumps(summary, indent=2))
     print("config:", json.dumps(metadata["config"]))
     print("provenance:", json.dumps(metadata["provenance"]))
     return 0
+
+
+def _with_units(metrics: Optional[dict]) -> Optional[dict]:
+    """``{"forces_mae": 7.5}`` -> ``{"forces_mae": {"value": 7.5, "unit": "meV/Angstrom"}}``."""
+    if not metrics:
+        return metrics
+    return {name: {"value": value, "unit": METRIC_UNITS.get(name.split("_")[0], "")}
+            for name, value in metrics.items()}
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -89,6 +109,7 @@ def _data_openmm(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="equiforce", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    parser.add_argument("--version", action="version", version=f"equiforce {_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     add_md_commands(commands)
 
@@ -138,9 +159,20 @@ def _parser() -> argparse.ArgumentParser:
     omm.set_defaults(func=_data_openmm)
 
     info = commands.add_parser("info", help="print a model file's metadata")
-    info.add_argument("model")
+    info.add_argument("model", help="model file or shipped name")
+    info.add_argument("--json", action="store_true",
+                      help="one JSON document (metrics as value + unit) for scripts")
     info.set_defaults(func=_info)
     return parser
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("equiforce")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

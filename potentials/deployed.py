@@ -1,6 +1,7 @@
 """One call signature for every deployed potential: eager, TorchScript or AOTInductor."""
 from __future__ import annotations
 
+import difflib
 import json
 import zipfile
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any, Callable, Dict, Optional
 import torch
 from torch import Tensor
 
+from ._device import checked_device
 from ._metadata import METADATA_KEY, OUTPUT_NAMES, ModelFileError, validate_metadata
 from ._mkl_vml import warm_up_vml
 from ._weights import load_weights
@@ -66,7 +68,7 @@ class DeployedPotential:
         from ._metadata import build_metadata
 
         dtype = dtype or next(model.parameters()).dtype
-        device = torch.device(device)
+        device = checked_device(device)
         fmt = "fast" if fast else "eager"
         copied = (FastPotential.from_model(model, dtype, device) if fast
                   else model.clone(dtype, device).eval())
@@ -147,13 +149,14 @@ def load(path: str | Path, device: str | torch.device = "cpu",
 
     Raises:
         FileNotFoundError: no file at ``path``.
+        ValueError: ``device`` is unknown or not available here (CUDA on a CPU machine).
         ModelFileError: truncated or corrupted file, a file that is not an equiforce
             potential, one written by a newer format version, an AOTInductor package
             compiled for another device or dtype, or a dtype change without ``fast``.
     """
+    device = checked_device(device)
     path = _resolve(path)
     names = _checked_archive(path)
-    device = torch.device(device)
     dtype = _as_dtype(dtype)
     if any(name.endswith(f"extra/{METADATA_KEY}") for name in names):
         deployed = _load_torchscript(path, device, jit_optimize)
@@ -203,7 +206,9 @@ def _resolve(path: str | Path) -> Path:
         return candidate
     if str(path) in available():
         return pretrained_path(str(path))
-    raise FileNotFoundError(f"{path}: no such model file (shipped potentials: "
+    close = difflib.get_close_matches(str(path), available(), n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    raise FileNotFoundError(f"{path}: no such model file ({hint}shipped potentials: "
                             f"{', '.join(available()) or 'none'})")
 
 

@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CASES = {
     "build_and_check.py": ["--l-max", "1", "--correlation", "2"],
+    "any_cell.py": ["--steps", "10", "--out", "{tmp}/any"],
     "nve_cu.py": ["--repeat", "2", "--steps", "40", "--out", "{tmp}/nve"],
     "export_and_run.py": ["--steps", "10"],
     "fast_path.py": ["--repeat", "2", "--calls", "2"],

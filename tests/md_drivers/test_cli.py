@@ -119,3 +119,18 @@ def test_md_failed_start_leaves_nothing_that_blocks_a_retry(tmp_path, capsys):
     assert [p.name for p in kept.iterdir()] == ["notes.txt"]
     good = [arg if arg != str(broken) else "cu-emt" for arg in args]
     assert main(good + ["--out", str(out)]) == 0     # the retry is not blocked
+
+
+def test_version_info_json_with_units_and_did_you_mean(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.startswith("equiforce 0.")
+    assert main(["info", "cu-emt", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)       # one strict JSON document
+    assert info["units"]["forces"] == "eV/Angstrom" and info["symbols"] == ["Cu"]
+    assert info["provenance"]["test_metrics"]["forces_mae"]["unit"] == "meV/Angstrom"
+    assert info["provenance"]["test_metrics"]["energy_mae"]["unit"] == "meV/atom"
+    assert main(["info", "cu_emt"]) == 2
+    assert "did you mean 'cu-emt'?" in capsys.readouterr().err

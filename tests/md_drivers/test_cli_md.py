@@ -174,3 +174,26 @@ def test_built_in_lattices_and_molecule_run(tmp_path, capsys):
                       "--ensemble", "nvt-langevin", "--out", tmp_path / "ethanol")
     assert code == 0, err
     assert len(ase.io.read(tmp_path / "ethanol" / "trajectory.extxyz", ":")) == 3
+
+
+@pytest.mark.parametrize("case, message", [
+    ("--device cuda", "CUDA is not available here"), ("--device gpu", "not a torch device"),
+    ("degenerate cell", "degenerate cell"), ("unknown element", "Au not supported"),
+    ("--dtype float32", None)])
+def test_a_failed_start_names_the_problem_and_leaves_nothing(tmp_path, capsys, case, message):
+    structure, extra = "fcc-Cu:2x2x2", []
+    if case.startswith("--"):
+        extra = case.split()
+    elif case == "degenerate cell":
+        structure = tmp_path / "flat.extxyz"
+        structure.write_text('2\nLattice="3 0 0 6 0 0 0 0 3" Properties=species:S:1:pos:R:3 '
+                             'pbc="T T T"\nCu 0 0 0\nCu 1.5 0 1.5\n')
+    else:
+        structure = "fcc-Au:2x2x2"
+    out = tmp_path / "run"
+    code, _, err = md(capsys, structure, *QUICK, *extra, "--out", out)
+    if message is None:          # shipped float64 potentials run in float32 too
+        assert code == 0, err
+        return
+    assert code == 2 and message in err and "Traceback" not in err
+    assert not out.exists()
