@@ -12,7 +12,7 @@ from .runner.watchdog import WatchdogConfig
 
 __all__ = ["add_md_commands"]
 
-_DEFAULTS = {f.name: f.default for f in fields(MDConfig) if f.name not in ("watchdog",)}
+_DEFAULTS = {f.name: f.default for f in fields(MDConfig)}
 _WATCHDOG = WatchdogConfig()
 # option, MDConfig field, type, help (the unit); their defaults are MDConfig's
 _RUN_OPTIONS = (
@@ -44,7 +44,8 @@ log = logging.getLogger("equiforce.md")
 
 
 class _DefaultsShown(argparse.HelpFormatter):
-    """Shows every option's default in ``--help`` (except unset, off and self-described)."""
+    """Shows every option's default in ``--help`` (except unset, off and self-described;
+    ``md``'s options default to None and state MDConfig's defaults in their help)."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
@@ -56,9 +57,7 @@ class _DefaultsShown(argparse.HelpFormatter):
 
 def add_md_commands(commands) -> None:
     """Register the ``md`` and ``demo`` sub-commands on an argparse sub-parser group."""
-    md = commands.add_parser(
-        "md", help="run MD from a structure and a potential (or --resume)",
-        formatter_class=_DefaultsShown)
+    md = commands.add_parser("md", help="run MD from a structure and a potential (or --resume)")
     md.add_argument("structure", nargs="?", help="structure file (extxyz, CIF, POSCAR, PDB, ...) "
                     "or a built-in: fcc-Cu:4x4x4, bcc-Fe:4x4x4:a=2.87, molecule-CH3CH2OH")
     md.add_argument("--potential", nargs="+", help="file(s) or shipped name(s); several = committee")
@@ -94,7 +93,7 @@ def add_md_commands(commands) -> None:
 
 
 def _md(args: argparse.Namespace) -> int:
-    from .runner import MDConfig, WatchdogConfig, WatchdogTripped, resume_md, run_md
+    from .runner import WatchdogTripped, resume_md, run_md
 
     progress = not args.no_progress
     try:
@@ -104,7 +103,7 @@ def _md(args: argparse.Namespace) -> int:
                                 progress=progress)
         else:
             config, out = _config(args), args.out or _OUT
-            _say(config, out)
+            _say(config, out, temperature_given=args.temperature is not None)
             summary = run_md(config, out, progress=progress, overwrite=args.overwrite)
     except WatchdogTripped as trip:
         print(f"equiforce md: stopped: {trip}", file=sys.stderr)
@@ -115,8 +114,6 @@ def _md(args: argparse.Namespace) -> int:
 
 def _config(args: argparse.Namespace):
     """The MDConfig the options ask for; its errors name the option."""
-    from .runner import MDConfig, WatchdogConfig
-
     if not args.structure or not args.potential:
         raise ValueError("give a STRUCTURE and --potential (or --resume RUN_DIR)")
     values = {name: _given(args, option, _DEFAULTS[name]) for option, name, _, _ in _RUN_OPTIONS}
@@ -128,13 +125,13 @@ def _config(args: argparse.Namespace):
                         watchdog=WatchdogConfig(**limits), **values)
     except ValueError as error:
         message = str(error)
-        for name, option in _OPTION_OF.items():
-            message = message.replace(f"{name} ", f"{option} ({name}) ", 1) \
-                if message.startswith(name) else message
+        field_name = message.split(" ", 1)[0]
+        if field_name in _OPTION_OF:  # "temperature_K must ..." -> "--temperature (...) must"
+            message = message.replace(field_name, f"{_OPTION_OF[field_name]} ({field_name})", 1)
         raise ValueError(message) from None
 
 
-def _say(config, out: str) -> None:
+def _say(config, out: str, temperature_given: bool) -> None:
     """Print the resolved configuration; warn about options that will not act."""
     parts = [f"{config.structure} with {', '.join(config.potential)}",
              f"engine {config.engine}, {config.ensemble}, {config.steps} steps of "
@@ -146,7 +143,7 @@ def _say(config, out: str) -> None:
              f"{config.checkpoint_interval}, {config.trajectory_format}; seed {config.seed}",
              f"{config.device}, {config.dtype or 'dtype of the file'} -> {out}"]
     print("equiforce md: " + "; ".join(parts), flush=True)
-    if config.is_nve and config.temperature_K != _DEFAULTS["temperature_K"]:
+    if config.is_nve and temperature_given:
         log.warning("--ensemble nve has no thermostat: --temperature %g K only draws the "
                     "initial velocities (the run then finds its own temperature, about half "
                     "of it for a crystal); use --ensemble nvt-langevin to hold %g K",

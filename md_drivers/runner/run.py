@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Optional
 
@@ -22,11 +22,11 @@ from ase.md.velocitydistribution import Stationary, thermalize_momenta
 from tqdm import tqdm
 
 from ._ase_engine import AseEngine
+from ._checks import check_start, check_velocities
 from ._openmm_engine import OpenMMEngine
 from .config import TRAJECTORY_FORMATS, MDConfig
 from .outputs import ThermoLog, TrajectoryWriter, plot_thermo, truncate_extxyz, write_json
 from .restart import load_md_checkpoint, save_md_checkpoint
-from ._checks import check_start, check_velocities
 from .structures import load_structure
 from .watchdog import WatchdogTripped, check_frame
 
@@ -153,7 +153,7 @@ def resume_md(run_dir: str | Path, steps: Optional[int] = None, progress: bool =
     if target == state["step"] and (run_dir / "summary.json").is_file():
         log.warning("%s is complete at step %d; nothing to run (extend it with --steps or "
                     "--time, the new total)", run_dir, target)
-        return RunSummary(**json.loads((run_dir / "summary.json").read_text()))
+        return _stored_summary(run_dir / "summary.json")
     if target != config.steps:
         config = config.replace(steps=target)
         write_json(config_path, config.to_dict())
@@ -328,6 +328,14 @@ def _summary(config: MDConfig, run_dir: Path, thermo: dict[str, np.ndarray], num
         drift_eV_per_atom_per_ps=drift,
         max_forces_std_eV_A=None if np.all(np.isnan(spread)) else float(np.nanmax(spread)),
         uncertain_frames=uncertain)
+
+
+def _stored_summary(path: Path) -> RunSummary:
+    """The summary a finished run wrote (one from before ``steps_run`` existed too)."""
+    stored = json.loads(path.read_text())
+    stored.setdefault("steps_run", stored["steps"])
+    stored.setdefault("total_wall_seconds", stored["wall_seconds"])
+    return RunSummary(**{f.name: stored.get(f.name) for f in fields(RunSummary)})
 
 
 def _block_sem(values: np.ndarray, blocks: int = 10) -> Optional[float]:
