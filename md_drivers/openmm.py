@@ -25,7 +25,7 @@ from potentials import DeployedPotential, EquivariantPotential, validate_structu
 
 from ._evaluator import StructureEvaluator
 from .ase import as_deployed
-from .units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
+from potentials.units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 
 __all__ = ["create_force", "torch_force_problem", "EV_IN_KJ_PER_MOL", "NM_IN_ANGSTROM",
            "BACKENDS"]

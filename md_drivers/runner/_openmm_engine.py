@@ -4,16 +4,15 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from ase import Atoms, units
+from ase import Atoms
+
+from potentials.units import ASE_VELOCITY_IN_NM_PER_PS, EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 
 from .._reduced_cell import reduce_cell
 from ..openmm import create_force
-from ..units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 from .config import MDConfig
 
 __all__ = ["OpenMMEngine"]
-
-_ASE_VELOCITY_IN_NM_PER_PS = 1000.0 * units.fs / NM_IN_ANGSTROM   # A per ASE time unit, in nm/ps
 
 
 class OpenMMEngine:
@@ -65,7 +64,7 @@ class OpenMMEngine:
             self.context.setPeriodicBoxVectors(*self._cell.box)
         self.context.setPositions(self._to_openmm(atoms.positions / NM_IN_ANGSTROM))
         self.context.setVelocities(self._to_openmm(atoms.get_velocities()
-                                                   * _ASE_VELOCITY_IN_NM_PER_PS))
+                                                   * ASE_VELOCITY_IN_NM_PER_PS))
         self._forces = None
         self._energy = None
         self._sync()
@@ -114,7 +113,7 @@ class OpenMMEngine:
             self.atoms.set_cell(self._cell.cell_from_reduced(np.asarray(box)) * NM_IN_ANGSTROM,
                                 scale_atoms=False)
         self.atoms.set_positions(self._from_openmm(positions) * NM_IN_ANGSTROM)
-        self.atoms.set_velocities(self._from_openmm(velocities) / _ASE_VELOCITY_IN_NM_PER_PS)
+        self.atoms.set_velocities(self._from_openmm(velocities) / ASE_VELOCITY_IN_NM_PER_PS)
         self._energy = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole) / EV_IN_KJ_PER_MOL
         self._forces = self._from_openmm(state.getForces(asNumpy=True).value_in_unit(kj_nm)) / (
             EV_IN_KJ_PER_MOL * NM_IN_ANGSTROM)

@@ -18,9 +18,9 @@ from ase.geometry import cell_to_cellpar
 
 from potentials._atomic import atomic_path
 from potentials._json import strict_json
+from potentials.units import NM_IN_ANGSTROM
 
 from .._reduced_cell import reduce_cell
-from ..units import NM_IN_ANGSTROM
 
 __all__ = ["ThermoLog", "TrajectoryWriter", "THERMO_COLUMNS", "plot_thermo", "write_json",
            "mdtraj_topology", "truncate_extxyz"]

@@ -17,11 +17,11 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 
+from ..units import KJ_PER_MOL_IN_EV, NM_IN_ANGSTROM
+
 __all__ = ["OpenMMSettings", "generate_openmm", "KJ_PER_MOL_IN_EV"]
 
 log = logging.getLogger(__name__)
-KJ_PER_MOL_IN_EV = 1.0 / 96.485332        # 1 kJ/mol in eV
-NM_IN_ANGSTROM = 10.0
 WATER = ("HOH", "WAT")
 
 

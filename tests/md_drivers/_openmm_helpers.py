@@ -2,12 +2,15 @@
 import numpy as np
 import openmm
 from ase import Atoms
+from ase import units as ase_units
 from ase.build import bulk
 
 from md_drivers.ase import EquiforceCalculator
 from tests.structures import ethanol, triclinic_cu_au
 
-EV_KJ = 96.485332          # independent of md_drivers.openmm's constant on purpose
+# eV in kJ/mol from ASE's CODATA constants, written out here on purpose (not imported from
+# potentials.units); tests/potentials/test_units.py checks it against OpenMM's
+EV_KJ = ase_units.eV / (ase_units.kJ / ase_units.mol)
 STRUCTURES = {"triclinic": triclinic_cu_au, "molecule": ethanol}
 
 

@@ -14,7 +14,7 @@ from ase.build import bulk
 
 from md_drivers.openmm import create_force, torch_force_problem
 from potentials import export
-from tests.md_drivers._openmm_helpers import (STRUCTURES, assert_close, ase_energy_forces,
+from tests.md_drivers._openmm_helpers import (EV_KJ, STRUCTURES, assert_close, ase_energy_forces,
                                               context_for, ethanol_beside_copper, nve_energies,
                                               openmm_energy_forces)
 from tests.structures import ethanol, small_model, triclinic_cu_au
@@ -96,5 +96,5 @@ def test_openmmml_plugin_with_the_torch_backend(tmp_path, model):
     assert 'type="TorchForce"' in openmm.XmlSerializer.serialize(system)
     context = context_for(system, atoms)
     state = context.getState(getEnergy=True)
-    energy = state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) / 96.485332
+    energy = state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) / EV_KJ
     assert energy == pytest.approx(ase_energy_forces(model, atoms)[0], rel=1e-9)
