@@ -37,17 +37,12 @@ def time_steps(step, steps: int) -> float:
 def openmm_cu(backend: str, steps: int) -> float:
     import openmm
 
-    from md_drivers.openmm import create_force
+    from md_drivers.openmm import create_system
 
-    atoms = cu_atoms(256)
-    system = openmm.System()
-    for mass in atoms.get_masses():
-        system.addParticle(mass)
-    system.setDefaultPeriodicBoxVectors(*(atoms.cell.array / 10.0))
-    system.addForce(create_force("cu-emt", atoms.numbers, backend=backend, periodic=True))
-    context = openmm.Context(system, openmm.VerletIntegrator(0.001),
+    built = create_system(cu_atoms(256), "cu-emt", backend=backend)
+    context = openmm.Context(built.system, openmm.VerletIntegrator(0.001),
                              openmm.Platform.getPlatformByName("CPU"))
-    context.setPositions(atoms.positions / 10.0)
+    context.setPositions(built.positions)
     context.setVelocitiesToTemperature(300.0, 1)
     return time_steps(context.getIntegrator().step, steps)
 

@@ -2,7 +2,7 @@
 
     python examples/openmm_cu.py [--repeat 4] [--steps 500] [--backend python]
 
-Builds an OpenMM System for fcc Cu (``repeat``^3 cubic cells) with ``create_force`` and
+Builds an OpenMM System for fcc Cu (``repeat``^3 cubic cells) with ``create_system`` and
 the shipped cu-emt potential, runs VerletIntegrator NVE on the CPU platform, and prints
 ms/step and the total-energy fluctuation next to the kinetic-energy fluctuation (the
 scale a broken force would show).
@@ -14,7 +14,7 @@ import numpy as np
 import openmm
 from ase.build import bulk
 
-from md_drivers.openmm import create_force
+from md_drivers.openmm import create_system
 
 KJ = openmm.unit.kilojoule_per_mole
 
@@ -27,15 +27,11 @@ def main() -> None:
     args = parser.parse_args()
 
     atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(args.repeat)
-    system = openmm.System()
-    for mass in atoms.get_masses():
-        system.addParticle(mass)
-    system.setDefaultPeriodicBoxVectors(*(atoms.cell.array / 10.0))   # nm
-    force = create_force("cu-emt", atoms.numbers, backend=args.backend, periodic=True)
-    system.addForce(force)
-    context = openmm.Context(system, openmm.VerletIntegrator(0.001),  # 1 fs
+    built = create_system(atoms, "cu-emt", backend=args.backend)     # masses, box (nm), force
+    force = built.force
+    context = openmm.Context(built.system, openmm.VerletIntegrator(0.001),  # 1 fs
                              openmm.Platform.getPlatformByName("CPU"))
-    context.setPositions(atoms.positions / 10.0)
+    context.setPositions(built.positions)                               # nm
     context.setVelocitiesToTemperature(600.0, 1)
 
     kinetic, total = [], []

@@ -8,8 +8,7 @@ from ase import Atoms
 
 from potentials.units import ASE_VELOCITY_IN_NM_PER_PS, EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 
-from .._reduced_cell import reduce_cell
-from ..openmm import create_force
+from ..openmm import create_system
 from .config import MDConfig
 
 __all__ = ["OpenMMEngine"]
@@ -34,21 +33,9 @@ class OpenMMEngine:
 
         self.atoms, self.config = atoms, config
         self._stress_calculator = stress_calculator
-        periodic = bool(atoms.pbc.all())
-        if atoms.pbc.any() and not periodic:
-            raise ValueError("the OpenMM engine needs a fully periodic cell or none (pbc "
-                             f"{atoms.pbc.tolist()})")
-        if config.is_npt and not periodic:
-            raise ValueError("NPT needs a periodic structure")
-        self._cell = reduce_cell(atoms.cell.array / NM_IN_ANGSTROM) if periodic else None
-        system = openmm.System()
-        for mass in atoms.get_masses():
-            system.addParticle(float(mass))
-        if periodic:
-            system.setDefaultPeriodicBoxVectors(*self._cell.box)
-        self.force = create_force(potential, atoms.numbers, backend="python",
-                                  periodic=periodic, skin=config.skin, device=config.device)
-        system.addForce(self.force)
+        built = create_system(atoms, potential, wrap=False, backend="python", skin=config.skin,
+                              device=config.device)
+        self._cell, system, self.force = built.cell, built.system, built.force
         if config.ensemble == "npt-mc":
             system.addForce(openmm.MonteCarloBarostat(config.pressure_bar * unit.bar,
                                                       config.temperature_K * unit.kelvin,
@@ -60,9 +47,9 @@ class OpenMMEngine:
         integrator.setRandomNumberSeed(config.seed + 1)
         self.context = openmm.Context(system, integrator,
                                       openmm.Platform.getPlatformByName(platform))
-        if periodic:
-            self.context.setPeriodicBoxVectors(*self._cell.box)
-        self.context.setPositions(self._to_openmm(atoms.positions / NM_IN_ANGSTROM))
+        if built.box is not None:
+            self.context.setPeriodicBoxVectors(*built.box)
+        self.context.setPositions(built.positions)
         self.context.setVelocities(self._to_openmm(atoms.get_velocities()
                                                    * ASE_VELOCITY_IN_NM_PER_PS))
         self._forces = None

@@ -10,7 +10,7 @@ from ase.build import bulk
 
 from md_drivers.openmm import create_force, torch_force_problem
 from potentials import export
-from tests.md_drivers._openmm_helpers import (STRUCTURES, assert_close, ase_energy_forces,
+from tests.md_drivers._openmm_helpers import (EV_KJ, STRUCTURES, assert_close, ase_energy_forces,
                                               context_for, ethanol_beside_copper, nve_energies,
                                               openmm_energy_forces, openmm_system)
 from tests.structures import ethanol, small_model, triclinic_cu_au
@@ -127,3 +127,56 @@ def test_auto_backend_falls_back_to_python_and_says_so(model, caplog):
         force = create_force(model, [1, 6, 8], backend="auto")
     assert isinstance(force, openmm.PythonForce)
     assert "python backend" in caplog.text
+
+
+@pytest.mark.parametrize("wrap", [True, False])
+def test_create_system_takes_any_cell_and_equals_the_ase_calculator(wrap):
+    """A general triclinic cell as ASE gives it (primitive fcc, left-handed too): OpenMM's
+    energy and forces (rotated back to the user's frame) equal the ASE calculator's."""
+    from md_drivers.openmm import create_system
+
+    for cell_order in ([0, 1, 2], [1, 0, 2]):
+        atoms = bulk("Cu", "fcc", a=3.61).repeat((3, 3, 3))
+        atoms.set_cell(atoms.cell.array[cell_order], scale_atoms=False)
+        atoms.rattle(0.05, seed=3)
+        atoms.positions += [7.0, -3.0, 2.0]               # outside the cell: wrapping matters
+        built = create_system(atoms, "cu-emt", wrap=wrap, backend="python")
+        context = openmm.Context(built.system, openmm.VerletIntegrator(0.001),
+                                 openmm.Platform.getPlatformByName("Reference"))
+        context.setPeriodicBoxVectors(*built.box)
+        context.setPositions(built.positions)
+        state = context.getState(getEnergy=True, getForces=True)
+        energy = state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) / EV_KJ
+        forces = built.to_user(state.getForces(asNumpy=True).value_in_unit(
+            openmm.unit.kilojoule_per_mole / openmm.unit.nanometer)) / (EV_KJ * 10.0)
+        assert_close((energy, forces), ase_energy_forces("cu-emt", atoms))
+
+
+def test_create_system_from_a_topology_equals_the_ase_calculator():
+    from md_drivers.openmm import create_system
+    from md_drivers.runner.outputs import mdtraj_topology
+
+    atoms = ethanol()
+    topology = mdtraj_topology(atoms).to_openmm()
+    built = create_system(topology, "ethanol-xtb", positions=atoms.positions / 10.0,
+                          backend="python")
+    assert built.box is None and built.system.getNumParticles() == len(atoms)
+    assert built.system.getParticleMass(0).value_in_unit(openmm.unit.dalton) == \
+        pytest.approx(atoms.get_masses()[0], rel=1e-3)
+    context = openmm.Context(built.system, openmm.VerletIntegrator(0.001),
+                             openmm.Platform.getPlatformByName("Reference"))
+    context.setPositions(built.positions)
+    state = context.getState(getEnergy=True, getForces=True)
+    energy = state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) / EV_KJ
+    forces = state.getForces(asNumpy=True).value_in_unit(
+        openmm.unit.kilojoule_per_mole / openmm.unit.nanometer) / (EV_KJ * 10.0)
+    assert_close((energy, np.asarray(forces)), ase_energy_forces("ethanol-xtb", atoms))
+
+
+def test_create_system_refuses_a_partly_periodic_cell():
+    from ase.build import fcc111
+
+    from md_drivers.openmm import create_system
+
+    with pytest.raises(ValueError, match=r"all directions or none; pbc is \[True, True, False\]"):
+        create_system(fcc111("Cu", (2, 2, 3), vacuum=5.0), "cu-emt", backend="python")
