@@ -26,12 +26,17 @@ class LabelKeys:
     """Where the labels live in each ``ase.Atoms`` (``atoms.info`` / ``atoms.arrays``).
 
     ``"energy"``, ``"forces"`` and ``"stress"`` also accept a single-point calculator's
-    results, as extxyz files written by ASE store them there.
+    results, as extxyz files written by ASE store them there. Data in other codes'
+    conventions load without editing: each key is also looked up with MACE's ``REF_``
+    prefix (``REF_energy``, ``REF_forces``, ``REF_stress``); stress may be 6 (Voigt), 9 or
+    3x3 numbers; without a stress, a ``virial`` (NequIP) or ``REF_virials`` (MACE), in eV,
+    gives ``stress = -virial / volume``.
     """
 
     energy: str = "energy"
     forces: str = "forces"
     stress: str = "stress"
+    virial: str = "virial"
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ def _frame(atoms: Atoms, keys: LabelKeys, species, source: str, index: int) -> F
     energy = _label(atoms, keys.energy, "info")
     forces = _label(atoms, keys.forces, "arrays")
     stress = _label(atoms, keys.stress, "info")
+    if stress is None:
+        stress = _stress_from_virial(atoms, _label(atoms, keys.virial, "info"), where)
     if energy is None:
         raise DataError(f"{where}: no energy (looked for key {keys.energy!r})")
     if forces is None:
@@ -113,13 +120,25 @@ def _frame(atoms: Atoms, keys: LabelKeys, species, source: str, index: int) -> F
 
 
 def _label(atoms: Atoms, key: str, place: str):
+    """``key``, else MACE's ``REF_key`` (and ``REF_keys``), from ``atoms.info`` or
+    ``atoms.arrays`` or a single-point calculator's results."""
     store = atoms.info if place == "info" else atoms.arrays
-    if key in store:
-        return store[key]
-    calc = atoms.calc
-    if calc is not None and key in getattr(calc, "results", {}):
-        return calc.results[key]
+    results = getattr(atoms.calc, "results", {}) if atoms.calc is not None else {}
+    for name in (key, f"REF_{key}", f"REF_{key}s"):
+        if name in store:
+            return store[name]
+        if name in results:
+            return results[name]
     return None
+
+
+def _stress_from_virial(atoms: Atoms, virial, where: str) -> Optional[np.ndarray]:
+    """``-virial / volume`` (eV/A^3, ASE sign) from a virial in eV; None without one."""
+    if virial is None:
+        return None
+    if not atoms.pbc.all() or abs(atoms.cell.volume) < 1e-9:
+        raise DataError(f"{where}: a virial needs a periodic 3D cell to give a stress")
+    return -_stress_3x3(np.asarray(virial, dtype=float), where) / atoms.cell.volume
 
 
 def _stress_3x3(stress: np.ndarray, where: str) -> np.ndarray:
@@ -127,8 +146,11 @@ def _stress_3x3(stress: np.ndarray, where: str) -> np.ndarray:
 
     if stress.shape == (6,):
         stress = voigt_6_to_full_3x3_stress(stress)
+    elif stress.shape == (9,):
+        stress = stress.reshape(3, 3)
     if stress.shape != (3, 3):
-        raise DataError(f"{where}: stress has shape {stress.shape}, expected (6,) or (3, 3)")
+        raise DataError(f"{where}: stress has shape {stress.shape}, expected 6, 9 or 3x3 "
+                        "numbers")
     if not np.isfinite(stress).all():
         raise DataError(f"{where}: stress contains NaN or inf")
     return stress

@@ -263,8 +263,8 @@ def _refuse_changed_settings(path: Path, saved: dict[str, Any], now: dict[str, A
 
 def _differences(old: Any, new: Any, prefix: str = ""):
     if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new)):
-            yield from _differences(old.get(key), new.get(key), f"{prefix}{key}.")
+        for key in sorted(old):  # settings added to equiforce since the checkpoint: defaults
+            yield from _differences(old[key], new.get(key), f"{prefix}{key}.")
     elif old != new:
         yield prefix.rstrip("."), old, new
 

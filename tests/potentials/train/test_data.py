@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.build import bulk, molecule
+from ase.calculators.emt import EMT
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.io import write
 
@@ -103,3 +104,63 @@ def test_splits_are_deterministic_disjoint_and_complete():
     assert [len(x) for x in a] == [35, 10, 5]
     with pytest.raises(ValueError, match="sum"):
         split_indices(10, (0.5, 0.2, 0.1))
+
+
+def _labelled_cu(seed=0):
+    atoms = bulk("Cu", "fcc", a=3.6).repeat((2, 2, 2))
+    atoms.rattle(0.05, seed=seed)
+    atoms.calc = EMT()
+    return atoms, atoms.get_potential_energy(), atoms.get_forces(), atoms.get_stress(voigt=False)
+
+
+def _mace_style_extxyz(path, frames, stress_key="REF_stress", virial=False):
+    """Write frames the way MACE's data files hold them (written out by hand, not by ASE):
+    REF_energy and a 9-number REF_stress (or REF_virials) in the comment line, REF_forces
+    as a per-atom column."""
+    lines = []
+    for atoms, energy, forces, stress in frames:
+        cell = " ".join(f"{x:.10f}" for x in atoms.cell.array.reshape(-1))
+        label = -stress * atoms.cell.volume if virial else stress
+        values = " ".join(f"{x:.12e}" for x in label.reshape(-1))
+        key = "REF_virials" if virial else stress_key
+        lines += [str(len(atoms)), f'Lattice="{cell}" Properties=species:S:1:pos:R:3:'
+                  f'REF_forces:R:3 REF_energy={energy:.12f} {key}="{values}" pbc="T T T"']
+        for symbol, position, force in zip(atoms.get_chemical_symbols(), atoms.positions, forces):
+            lines.append(f"{symbol} " + " ".join(f"{x:.10f}" for x in (*position, *force)))
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("virial", [False, True], ids=["REF_stress (9 numbers)", "REF_virials"])
+def test_mace_style_labels_load_without_conversion(tmp_path, virial):
+    frames = [_labelled_cu(seed) for seed in range(2)]
+    path = tmp_path / "mace.extxyz"
+    _mace_style_extxyz(path, frames, virial=virial)
+    loaded = read_frames(path)
+    for frame, (atoms, energy, forces, stress) in zip(loaded, frames):
+        assert frame.energy == pytest.approx(energy, abs=1e-10)
+        np.testing.assert_allclose(frame.forces, forces, atol=1e-9)
+        np.testing.assert_allclose(frame.stress, stress, atol=1e-9)
+
+
+def test_a_wrong_stress_shape_still_names_the_frame(tmp_path):
+    atoms, energy, forces, stress = _labelled_cu()
+    path = tmp_path / "mace.extxyz"
+    _mace_style_extxyz(path, [(atoms, energy, forces, stress[:2, :2])])
+    with pytest.raises(DataError, match=r"mace.extxyz: frame 0: stress has shape \(4,\)"):
+        read_frames(path)
+
+
+def test_a_mace_style_file_trains_without_conversion(tmp_path):
+    from potentials import PotentialConfig
+    from potentials.train import OptimSettings, TrainConfig, train
+    from potentials.train.config import DataSettings
+
+    path = tmp_path / "mace.extxyz"
+    _mace_style_extxyz(path, [_labelled_cu(seed) for seed in range(6)])
+    config = TrainConfig(data=DataSettings(str(path), split=(0.5, 0.5, 0.0)),
+                         model=PotentialConfig(species=(29,), cutoff=4.0, l_max=1, channels=4,
+                                               correlation=2, num_radial=4, radial_hidden=8,
+                                               readout_hidden=4),
+                         training=OptimSettings(epochs=1, batch_size=2), output=str(tmp_path / "run"))
+    result = train(config, progress=False)
+    assert result.valid_metrics["stress_mae"] > 0  # stress was read and used
