@@ -10,12 +10,25 @@ from .config import MDConfig
 
 __all__ = ["AseEngine"]
 
-_STATE_TYPES = (np.ndarray, float, int, np.floating, np.integer)
-_NESTED = ("_thermostat", "_barostat")
+# The dynamic variables of each ASE integrator, its thermostat and its barostat, that a
+# checkpoint carries (ASE 3.29 names); everything else is rebuilt from the MDConfig. The
+# Langevin integrator's only state is its random generator, saved separately.
+_THERMOSTAT = ("_eta", "_p_eta")
+_BAROSTAT = ("_xi", "_p_xi")
+INTEGRATOR_STATE: dict[str, dict[str, tuple[str, ...]]] = {
+    "nve": {},
+    "nvt-langevin": {},
+    "nvt-nhc": {"": ("_q", "_p"), "_thermostat": _THERMOSTAT},
+    "npt-iso": {"": ("_q", "_p", "_eps", "_p_eps", "_volume0", "_cell0"),
+                "_thermostat": _THERMOSTAT, "_barostat": _BAROSTAT},
+    "npt-aniso": {"": ("_q", "_p", "_h", "_p_g"), "_thermostat": _THERMOSTAT,
+                  "_barostat": _BAROSTAT},
+}
 
 
 class AseEngine:
-    """Runs ``config.ensemble`` on ``atoms`` (which it owns and updates in place)."""
+    """An :class:`~md_drivers.runner.engine.Engine`: ``config.ensemble`` with ASE's
+    integrators on ``atoms`` (which it owns and updates in place)."""
 
     def __init__(self, atoms: Atoms, calculator, config: MDConfig) -> None:
         self.atoms = atoms
@@ -44,6 +57,11 @@ class AseEngine:
             return None
         return self.atoms.get_stress(include_ideal_gas=True)
 
+    def force_spread(self) -> np.ndarray | None:
+        """(N,) eV/A per-atom spread of a committee; None for a single potential."""
+        spread = self.atoms.calc.results.get("forces_std")
+        return None if spread is None else np.asarray(spread)
+
     def reset_neighbors(self) -> None:
         """Fresh neighbour lists and results (done at checkpoints so that a resumed run
         sees exactly what the uninterrupted one saw)."""
@@ -57,7 +75,7 @@ class AseEngine:
         """Everything needed to continue exactly: atoms, integrator internals, RNG."""
         return {"positions": self.atoms.positions.copy(), "momenta": self.atoms.get_momenta(),
                 "cell": self.atoms.cell.array.copy(), "nsteps": self.step_count,
-                "integrator": _internal_state(self.dynamics),
+                "integrator": _integrator_state(self.dynamics, self.config.ensemble),
                 "rng": self.rng.bit_generator.state}
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -65,7 +83,7 @@ class AseEngine:
         self.atoms.set_positions(state["positions"], apply_constraint=False)
         self.atoms.set_momenta(state["momenta"], apply_constraint=False)
         self.dynamics = self._dynamics()
-        _restore_internal_state(self.dynamics, state["integrator"])
+        _restore_integrator_state(self.dynamics, state["integrator"])
         self.dynamics.nsteps = state["nsteps"]
         self.rng.bit_generator.state = state["rng"]
 
@@ -92,24 +110,21 @@ class AseEngine:
                    pdamp=c.pdamp_fs * fs)
 
 
-def _internal_state(dynamics) -> dict[str, Any]:
-    """Numeric private attributes of an ASE integrator and its thermostat/barostat."""
-    state = {"": _numeric_attributes(dynamics)}
-    for name in _NESTED:
-        if hasattr(dynamics, name):
-            state[name] = _numeric_attributes(getattr(dynamics, name))
+def _integrator_state(dynamics, ensemble: str) -> dict[str, dict[str, Any]]:
+    """Copies of the variables ``INTEGRATOR_STATE`` names, by owner ("" = integrator)."""
+    state = {}
+    for owner, names in INTEGRATOR_STATE[ensemble].items():
+        target = getattr(dynamics, owner) if owner else dynamics
+        state[owner] = {name: _copied(getattr(target, name)) for name in names}
     return state
 
 
-def _restore_internal_state(dynamics, state: dict[str, Any]) -> None:
-    for name, attributes in state.items():
-        target = getattr(dynamics, name) if name else dynamics
-        for key, value in attributes.items():
-            setattr(target, key, value.copy() if isinstance(value, np.ndarray) else value)
+def _restore_integrator_state(dynamics, state: dict[str, dict[str, Any]]) -> None:
+    for owner, values in state.items():
+        target = getattr(dynamics, owner) if owner else dynamics
+        for name, value in values.items():
+            setattr(target, name, _copied(value))
 
 
-def _numeric_attributes(obj) -> dict[str, Any]:
-    return {key: (value.copy() if isinstance(value, np.ndarray) else value)
-            for key, value in vars(obj).items()
-            if key.startswith("_") and isinstance(value, _STATE_TYPES)
-            and not isinstance(value, bool)}
+def _copied(value: Any) -> Any:
+    return value.copy() if isinstance(value, np.ndarray) else value

@@ -15,7 +15,7 @@ __all__ = ["OpenMMEngine"]
 
 
 class OpenMMEngine:
-    """Runs ``config.ensemble`` in an OpenMM Context (CPU platform) and mirrors the state
+    """An :class:`~md_drivers.runner.engine.Engine` that runs ``config.ensemble`` in an OpenMM Context (CPU platform) and mirrors the state
     into ``atoms`` (positions A, momenta, cell) after every :meth:`step`.
 
     Any periodic cell runs: the Context works in OpenMM's reduced triclinic form (see
@@ -76,6 +76,10 @@ class OpenMMEngine:
         frame = self.atoms.copy()
         frame.calc = self._stress_calculator
         return frame.get_stress(include_ideal_gas=True)
+
+    def force_spread(self) -> None:
+        """A single potential: no committee spread."""
+        return None
 
     def reset_neighbors(self) -> None:
         """Nothing to do: OpenMM checkpoints restore the Context exactly enough."""

@@ -254,8 +254,8 @@ class _Simulation:
         stress = self.engine.stress()
         pressure = -float(np.sum(stress[:3])) / 3.0 / units.bar if stress is not None else np.nan
         volume = float(atoms.get_volume()) if atoms.pbc.all() else np.nan
-        spread = getattr(atoms.calc, "results", {}).get("max_forces_std", np.nan) \
-            if self.config.engine == "ase" else np.nan
+        per_atom = self.engine.force_spread()
+        spread = float(np.max(per_atom)) if per_atom is not None else np.nan
         return {"step": step, "time_ps": step * self.config.timestep_fs * 1e-3,
                 "potential_eV": energy, "kinetic_eV": kinetic, "total_eV": energy + kinetic,
                 "temperature_K": temperature, "pressure_bar": pressure, "volume_A3": volume,
@@ -267,9 +267,9 @@ class _Simulation:
         frame = self.atoms.copy()
         frame.calc = SinglePointCalculator(frame, energy=energy, forces=forces)
         frame.info["step"] = self.engine.step_count
-        spread = getattr(self.atoms.calc, "results", {}).get("forces_std")
-        if spread is not None and self.config.engine == "ase":
-            frame.arrays["forces_std"] = np.asarray(spread)
+        spread = self.engine.force_spread()
+        if spread is not None:
+            frame.arrays["forces_std"] = spread
         return frame
 
     def _save_if_uncertain(self, frame: Atoms, row: dict[str, float]) -> None:
