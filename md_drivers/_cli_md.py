@@ -31,6 +31,10 @@ _RUN_OPTIONS = (
     ("--format", "trajectory_format", str, "trajectory format (always with an extxyz copy)"),
     ("--committee-threshold", "committee_threshold", float,
      "eV/A: save committee frames above it for retraining (default: off)"),
+    ("--skin", "skin", float, "Verlet skin of the neighbour list, A"),
+    ("--tdamp", "tdamp_fs", float, "Nose-Hoover time constant, fs"),
+    ("--pdamp", "pdamp_fs", float, "MTK barostat time constant, fs"),
+    ("--barostat-interval", "barostat_interval", int, "steps between Monte Carlo volume moves"),
 )
 _WATCHDOG_OPTIONS = (("--max-force", "max_force", "eV/A"), ("--min-distance", "min_distance", "A"),
                      ("--max-temperature", "max_temperature", "K"))
@@ -78,6 +82,12 @@ def add_md_commands(commands) -> None:
     for option, name, unit in _WATCHDOG_OPTIONS:
         md.add_argument(option, type=float,
                         help=f"watchdog, {unit} (default: {getattr(_WATCHDOG, name)})")
+    md.add_argument("--keep-velocities", action="store_true",
+                    help="start from the structure's momenta (e.g. an extxyz frame) instead "
+                         "of Maxwell-Boltzmann velocities at --temperature")
+    md.add_argument("--config", metavar="FILE", help="YAML or JSON file of MDConfig fields "
+                    "(structure, potential, ensemble, ..., watchdog: {...}); options given on "
+                    "the command line override it")
     md.add_argument("--no-progress", action="store_true")
     md.set_defaults(func=_md)
 
@@ -113,22 +123,51 @@ def _md(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace):
-    """The MDConfig the options ask for; its errors name the option."""
-    if not args.structure or not args.potential:
-        raise ValueError("give a STRUCTURE and --potential (or --resume RUN_DIR)")
-    values = {name: _given(args, option, _DEFAULTS[name]) for option, name, _, _ in _RUN_OPTIONS}
-    limits = {name: _given(args, option, getattr(_WATCHDOG, name))
-              for option, name, _ in _WATCHDOG_OPTIONS}
+    """The MDConfig of MDConfig's defaults, then ``--config``'s file, then the options
+    given; its errors name the option."""
+    from .runner import MDConfig
+
+    values = _config_file(args.config) if args.config else {}
+    watchdog = dict(values.pop("watchdog", None) or {})
+    values.update({name: value for option, name, _, _ in _RUN_OPTIONS
+                   if (value := _given(args, option, None)) is not None})
+    values.update({name: value for name, value in (("structure", args.structure),
+                  ("potential", args.potential)) if value})
+    watchdog.update({name: value for option, name, _ in _WATCHDOG_OPTIONS
+                     if (value := _given(args, option, None)) is not None})
+    if args.keep_velocities:
+        values["maxwell_boltzmann"] = False
+    if not values.get("structure") or not values.get("potential"):
+        raise ValueError("give a STRUCTURE and --potential (or --resume RUN_DIR, or a --config "
+                         "file naming them)")
+    steps = _steps(args, values.get("steps", _DEFAULTS["steps"]),
+                   values.get("timestep_fs", _DEFAULTS["timestep_fs"]))
     try:
-        return MDConfig(structure=args.structure, potential=tuple(args.potential),
-                        steps=_steps(args, _DEFAULTS["steps"], values["timestep_fs"]),
-                        watchdog=WatchdogConfig(**limits), **values)
-    except ValueError as error:
+        return MDConfig.from_dict({**values, "steps": steps, "watchdog": watchdog})
+    except (ValueError, TypeError) as error:
         message = str(error)
         field_name = message.split(" ", 1)[0]
         if field_name in _OPTION_OF:  # "temperature_K must ..." -> "--temperature (...) must"
             message = message.replace(field_name, f"{_OPTION_OF[field_name]} ({field_name})", 1)
         raise ValueError(message) from None
+
+
+def _config_file(path: str) -> dict:
+    """MDConfig fields from a YAML (or JSON, a subset of YAML) file."""
+    from pathlib import Path
+
+    import yaml
+
+    try:
+        values = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ValueError(f"{path}: not valid YAML: {where}{getattr(error, 'problem', error)}") \
+            from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: expected a mapping of MDConfig fields, got {values!r}")
+    return values
 
 
 def _say(config, out: str, temperature_given: bool) -> None:

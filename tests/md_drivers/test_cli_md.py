@@ -197,3 +197,37 @@ def test_a_failed_start_names_the_problem_and_leaves_nothing(tmp_path, capsys, c
         return
     assert code == 2 and message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_config_file_then_options_and_every_field_reachable(tmp_path, capsys):
+    import json
+
+    config = tmp_path / "run.yaml"
+    config.write_text("structure: fcc-Cu:2x2x2\npotential: cu-emt\nensemble: nvt-nhc\n"
+                      "temperature_K: 400\ntdamp_fs: 50\nskin: 0.7\nsteps: 4\n"
+                      "output_interval: 2\ncheckpoint_interval: 2\nwatchdog: {max_force: 30}\n")
+    code, _, err = md(capsys, "--config", config, "--temperature", "450", "--pdamp", "300",
+                      "--barostat-interval", "7", "--min-distance", "0.4", "--no-progress",
+                      "--out", tmp_path / "run")
+    assert code == 0, err
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["ensemble"] == "nvt-nhc" and saved["temperature_K"] == 450.0      # flag wins
+    assert saved["tdamp_fs"] == 50 and saved["skin"] == 0.7 and saved["pdamp_fs"] == 300.0
+    assert saved["barostat_interval"] == 7 and saved["steps"] == 4
+    assert saved["watchdog"]["max_force"] == 30 and saved["watchdog"]["min_distance"] == 0.4
+    config.write_text("structure: fcc-Cu:2x2x2\npotential: cu-emt\ntemprature_K: 400\n")
+    code, _, err = md(capsys, "--config", config, "--out", tmp_path / "bad")
+    assert code == 2 and "unknown MD settings: temprature_K" in err
+
+
+def test_keep_velocities_starts_from_the_structures_momenta(tmp_path, capsys):
+    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution
+
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    MaxwellBoltzmannDistribution(atoms, temperature_K=123.0, rng=np.random.default_rng(4))
+    path = tmp_path / "hot.extxyz"
+    atoms.write(path)
+    code, _, err = md(capsys, path, *QUICK, "--keep-velocities", "--out", tmp_path / "run")
+    assert code == 0, err
+    start = ase.io.read(tmp_path / "run" / "start.extxyz")
+    np.testing.assert_array_equal(start.get_momenta(), ase.io.read(path).get_momenta())
