@@ -43,7 +43,7 @@ def test_nve_drift_10ps(tmp_path, dtype):
 
 def test_nvt_mean_temperature_matches_the_target(tmp_path):
     config = MDConfig(structure="fcc-Cu:3x3x3", potential=("cu-emt",), ensemble="nvt-langevin",
-                      steps=2000, temperature_K=500.0, friction_per_ps=5.0,
+                      steps=1000, temperature_K=500.0, friction_per_ps=5.0,
                       output_interval=10, checkpoint_interval=1000, seed=2)
     run_md(config, tmp_path / "nvt", progress=False)
     rows = np.genfromtxt(tmp_path / "nvt" / "thermo.csv", delimiter=",", names=True)

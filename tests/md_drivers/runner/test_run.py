@@ -22,25 +22,26 @@ RESTARTABLE = [("ase", "nve"), ("ase", "nvt-langevin"), ("ase", "nvt-nhc"), ("as
 @pytest.mark.parametrize("engine, ensemble", RESTARTABLE)
 def test_interrupted_and_resumed_run_equals_the_uninterrupted_one(tmp_path, monkeypatch, engine,
                                                                   ensemble):
-    """Killed at step 60, resumed from the step-40 checkpoint: the same trajectory, bit for bit
-    (positions, momenta and cell of the final frame, thermo.csv, every DCD frame)."""
+    """Killed at step 30, resumed from the step-20 checkpoint: the same trajectory, bit for bit
+    (positions, momenta and cell of every frame, thermo.csv, every DCD frame)."""
     engine_class = AseEngine if engine == "ase" else OpenMMEngine
-    config = MDConfig(**CU32, engine=engine, ensemble=ensemble, pressure_bar=20_000.0,
-                      pdamp_fs=200.0, barostat_interval=5)
+    config = MDConfig(**{**CU32, "steps": 50, "output_interval": 5, "checkpoint_interval": 20},
+                      engine=engine, ensemble=ensemble, pressure_bar=20_000.0, pdamp_fs=200.0,
+                      barostat_interval=5)
     run_md(config, tmp_path / "whole", progress=False)
 
     original_step = engine_class.step
 
     def step_then_die(self, n):
         original_step(self, n)
-        if self.step_count == 60:  # after the checkpoint at 40 and frames at 50, 60
+        if self.step_count == 30:  # after the checkpoint at 20 and frames at 25, 30
             raise KeyboardInterrupt
 
     monkeypatch.setattr(engine_class, "step", step_then_die)
     with pytest.raises(KeyboardInterrupt):
         run_md(config, tmp_path / "split", progress=False)
     monkeypatch.setattr(engine_class, "step", original_step)
-    assert pickle.loads((tmp_path / "split" / "checkpoint.pkl").read_bytes())["step"] == 40
+    assert pickle.loads((tmp_path / "split" / "checkpoint.pkl").read_bytes())["step"] == 20
     resume_md(tmp_path / "split", progress=False)
 
     frames = [ase.io.read(tmp_path / d / "trajectory.extxyz", ":") for d in ("whole", "split")]
