@@ -1,5 +1,6 @@
 """Long MD: ``run_md``/``resume_md``, engines (ASE, OpenMM), outputs, checkpoints, watchdog."""
 from .config import ENSEMBLES, TRAJECTORY_FORMATS, MDConfig
+from .engine import Engine
 from .restart import CheckpointError
 from .run import RunSummary, resume_md, run_md
 from .structures import load_structure
@@ -9,6 +10,7 @@ __all__ = [
     "ENSEMBLES",
     "TRAJECTORY_FORMATS",
     "CheckpointError",
+    "Engine",
     "MDConfig",
     "RunSummary",
     "WatchdogConfig",

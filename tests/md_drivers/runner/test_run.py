@@ -156,6 +156,22 @@ def test_openmm_engine_runs_langevin_and_monte_carlo_npt(tmp_path):
     assert last != first  # the barostat moved
 
 
+def test_both_engines_implement_the_engine_interface():
+    from ase.build import bulk
+
+    from md_drivers import EquiforceCalculator
+    from md_drivers.runner import Engine
+
+    atoms = bulk("Cu", "fcc", a=3.61, cubic=True).repeat(2)
+    calculator = EquiforceCalculator("cu-emt")
+    engines = [AseEngine(atoms.copy(), calculator, MDConfig(**CU32)),
+               OpenMMEngine(atoms.copy(), calculator.potential, calculator,
+                            MDConfig(**CU32, engine="openmm", ensemble="nvt-langevin"))]
+    for engine in engines:
+        assert isinstance(engine, Engine) and engine.force_spread() is None
+        assert engine.forces().shape == (32, 3) and engine.stress().shape == (6,)
+
+
 def test_config_validation_names_the_problem():
     with pytest.raises(ValueError, match="not available with engine 'openmm'"):
         MDConfig(**CU32, engine="openmm", ensemble="nve")
