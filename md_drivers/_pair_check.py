@@ -55,7 +55,9 @@ class PairDistanceGuard:
 
     def _warn_below_floor(self, lengths: Tensor, numbers: Tensor, first: Tensor,
                           second: Tensor) -> None:
-        table = self._table.to(lengths.device, lengths.dtype)
+        if self._table.device != lengths.device or self._table.dtype != lengths.dtype:
+            self._table = self._table.to(lengths.device, lengths.dtype)  # once per run
+        table = self._table
         z_first, z_second = numbers[first].clamp_max(118), numbers[second].clamp_max(118)
         below = torch.nonzero(lengths < table[z_first, z_second])
         if len(below) == 0:

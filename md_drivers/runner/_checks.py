@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
+from potentials import validate_structure
+
 from .config import MDConfig
 
 __all__ = ["check_start", "check_velocities"]
@@ -15,14 +17,12 @@ def check_start(config: MDConfig, atoms: Atoms) -> None:
     """Refuse a structure the configured run cannot honour.
 
     Raises:
-        ValueError: non-finite positions, a degenerate periodic cell, a barostat on a
-            cell that is not periodic in every direction it would scale, or thermal
-            velocities for a single atom.
+        ValueError: what :func:`potentials.validate_structure` refuses (non-finite
+            positions, a singular periodic cell), a barostat on a cell that is not
+            periodic in every direction it would scale, or thermal velocities for a
+            single atom.
     """
-    _check_positions(atoms)
-    if atoms.pbc.any() and abs(atoms.cell.volume) < 1e-6:
-        raise ValueError(f"degenerate cell (volume {atoms.cell.volume:.3g} A^3, pbc "
-                         f"{atoms.pbc.tolist()}): {atoms.cell.array.round(4).tolist()}")
+    validate_structure(atoms.positions, atoms.numbers, atoms.cell.array, atoms.pbc)
     if config.is_npt and not atoms.pbc.all():
         open_axes = ", ".join(_AXES[i] for i in np.flatnonzero(~atoms.pbc))
         raise ValueError(f"ensemble {config.ensemble} barostats the cell along x, y and z, but "
@@ -43,12 +43,6 @@ def check_velocities(atoms: Atoms, config: MDConfig) -> None:
                   else "from the structure's momenta")
         raise ValueError(f"initial velocities ({source}) contain NaN or inf "
                          f"(atoms {_shown(bad)})")
-
-
-def _check_positions(atoms: Atoms) -> None:
-    bad = np.flatnonzero(~np.isfinite(atoms.positions).all(axis=1))
-    if len(bad):
-        raise ValueError(f"the structure's positions contain NaN or inf (atoms {_shown(bad)})")
 
 
 def _shown(indices: np.ndarray) -> str:

@@ -178,7 +178,7 @@ def test_built_in_lattices_and_molecule_run(tmp_path, capsys):
 
 @pytest.mark.parametrize("case, message", [
     ("--device cuda", "CUDA is not available here"), ("--device gpu", "not a torch device"),
-    ("degenerate cell", "degenerate cell"), ("unknown element", "Au not supported"),
+    ("degenerate cell", "linearly dependent (singular cell)"), ("unknown element", "Au not supported"),
     ("--dtype float32", None)])
 def test_a_failed_start_names_the_problem_and_leaves_nothing(tmp_path, capsys, case, message):
     structure, extra = "fcc-Cu:2x2x2", []
