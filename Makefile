@@ -41,8 +41,11 @@ $(OMT_STAMP): setup.py constraints-openmm-torch.txt
 
 install: $(STAMP)
 
+# Both cores: two pytest-xdist workers with one torch thread each (tests that check
+# threaded behaviour set their own thread count). The slowest tests are listed.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow

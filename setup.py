@@ -26,7 +26,7 @@ setup(
         "pyyaml",
         "matplotlib",
     ],
-    extras_require={"test": ["pytest"], "xtb": ["tblite"]},
+    extras_require={"test": ["pytest", "pytest-xdist"], "xtb": ["tblite"]},
     package_data={"potentials.pretrained": ["*.pt", "*.extxyz", "*.yaml"],
                   "potentials.nn": ["_kernels/*.c"]},
     entry_points={

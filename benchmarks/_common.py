@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from potentials._json import strict_json
+from potentials.files import strict_json
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

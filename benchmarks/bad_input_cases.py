@@ -194,8 +194,12 @@ def _is_json(text: str) -> bool:
 
 
 def main() -> None:
-    shutil.rmtree(WORK, ignore_errors=True)
+    marker = WORK / ".bad_input_cases"
+    if WORK.exists() and any(WORK.iterdir()) and not marker.exists():
+        sys.exit(f"{WORK} holds files this script did not write; name an empty or new folder")
+    shutil.rmtree(WORK, ignore_errors=True)  # only a folder of an earlier run of this script
     WORK.mkdir(parents=True)
+    marker.write_text("written by benchmarks/bad_input_cases.py\n")
     for name, text in FILES.items():
         (WORK / name).write_text(text)
     python("-c", SETUP)

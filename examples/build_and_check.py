@@ -3,17 +3,21 @@
     python examples/build_and_check.py [--l-max 2] [--correlation 3]
 
 Prints energy, forces, stress, and the deviations of forces from finite differences and of
-energies under a random rotation + reflection (both should be ~1e-10 or below in float64).
+energies under a random rotation + reflection (both should be ~1e-10 or below in float64),
+then exports the model and runs the whole test kit (docs/testing.md) on the exported file.
 """
 import argparse
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import torch
 from ase.build import bulk
 
 from md_drivers import EquiforceCalculator
-from potentials import EquivariantPotential, PotentialConfig
-from potentials.testing import evaluate, finite_difference_forces, random_orthogonal, transform_atoms
+from potentials import EquivariantPotential, PotentialConfig, export
+from potentials.testing import (check_potential, evaluate, finite_difference_forces,
+                                random_orthogonal, transform_atoms)
 
 
 def main() -> None:
@@ -41,6 +45,11 @@ def main() -> None:
     rotated = transform_atoms(atoms, random_orthogonal(7, reflect=True))
     energy_error = abs(evaluate(model, rotated)["energy"] - evaluate(model, atoms)["energy"])
     print(f"energy change under rotation+reflection: {energy_error:.2e} eV")
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = export(model, Path(folder) / "model.pt")
+        check_potential(path, [atoms], finite_differences=False)  # raises on any failure
+    print("test kit on the exported file: every check passed")
 
 
 if __name__ == "__main__":

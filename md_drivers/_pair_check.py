@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from potentials import DeployedPotential
-from potentials._closest_pairs import pair_key
+from potentials.closest_pairs import pair_key
 
 __all__ = ["PairDistanceGuard", "COINCIDENT_A"]
 

@@ -6,7 +6,7 @@ import logging
 import sys
 from typing import Optional, Sequence
 
-from potentials._json import strict_json
+from potentials.files import strict_json
 
 from ._cli_md import add_md_commands
 

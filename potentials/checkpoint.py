@@ -8,7 +8,7 @@ from typing import Any
 import torch
 import yaml
 
-from ._atomic import atomic_path
+from .files import atomic_path
 from ._metadata import ModelFileError
 from .config import PotentialConfig
 from .model import EquivariantPotential

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 import torch
 
-from ._atomic import atomic_path
+from .files import atomic_path
 from ._metadata import FORMATS, METADATA_KEY, build_metadata
 from .model import EquivariantPotential
 

@@ -10,9 +10,10 @@ from ._weights import load_weights
 from .config import PotentialConfig
 from .model import EquivariantPotential
 from .nn.fast_interaction import EdgeChunking, FastConvolution
+from .nn._native import kernel_status
 from .nn.fast_product import FastManyBodyProduct
 
-__all__ = ["EdgeChunking", "FastPotential"]
+__all__ = ["EdgeChunking", "FastPotential", "kernel_status"]
 
 
 class FastPotential(EquivariantPotential):

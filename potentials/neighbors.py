@@ -25,7 +25,8 @@ from torch import Tensor
 
 from ._cell_list import cell_list_neighbor_list, check_cell
 
-__all__ = ["neighbor_list", "VerletNeighborList", "BACKENDS", "mirrored", "half_of"]
+__all__ = ["neighbor_list", "VerletNeighborList", "BACKENDS", "mirrored", "half_of",
+           "cell_list_neighbor_list"]
 
 BACKENDS = ("vesin", "torch")
 

@@ -1,4 +1,7 @@
-"""The benchmark scripts run end to end on tiny sizes (their numbers are not checked)."""
+"""The benchmark scripts run end to end on tiny sizes (their numbers are not checked).
+
+Each starts fresh processes (~4 s of imports each): the default suite runs the model and
+profile scripts, the rest run in `make test-slow`."""
 import json
 import subprocess
 import sys
@@ -36,6 +39,7 @@ def test_profile_model_smoke(tmp_path):
     assert data["profiles"][0]["path"] == "fast" and len(data["profiles"][0]["top"]) == 3
 
 
+@pytest.mark.slow
 def test_bench_precision_smoke(tmp_path):
     data = run("bench_precision.py", ["--names", "cu-emt", "--picoseconds", "0.1"],
                tmp_path / "precision.json")
@@ -44,23 +48,27 @@ def test_bench_precision_smoke(tmp_path):
     assert {"float32", "float64"} <= set(row)
 
 
+@pytest.mark.slow
 def test_bench_openmm_smoke(tmp_path):
     data = run("bench_openmm.py", ["--steps", "1", "--skip-villin"], tmp_path / "openmm.json")
     assert {"ase_calculator_ms", "openmm_python_ms"} <= set(data["cu_256_ms_per_step"])
 
 
+@pytest.mark.slow
 def test_bench_md_smoke(tmp_path):
     data = run("bench_md.py", ["--steps", "20", "--nve-ps", "0.02"], tmp_path / "md.json")
     assert [row["engine"] for row in data["demo_system_speed"]] == ["ase", "openmm"]
     assert data["nve_drift"]["picoseconds"] == 0.02
 
 
+@pytest.mark.slow
 def test_bench_torchscript_smoke(tmp_path):
     data = run("bench_torchscript.py", ["--sizes", "32", "--calls", "3"], tmp_path / "ts.json")
     assert {row["variant"] for row in data["rows"]} == {"eager", "torchscript",
                                                         "torchscript-optimised"}
 
 
+@pytest.mark.slow
 def test_bench_peers_smoke(tmp_path):
     """Only the equiforce side (CI has no peer venvs); also checks the skip rule and tables."""
     plot = tmp_path / "peers.png"

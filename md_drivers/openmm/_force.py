@@ -41,7 +41,9 @@ def create_force(model: ModelLike, topology_or_atomic_numbers, atoms: Optional[S
             is logged at INFO level).
         device: torch device of the computation.
         precision: ``"single"`` or ``"double"`` (float32/float64); None keeps the model's.
-            A file is never converted: export it again in the other dtype.
+            A TorchScript file or shipped name runs in either; an AOTInductor package
+            only in the dtype it was compiled for; a DeployedPotential must already be
+            in it.
         periodic: whether the force uses the periodic box; default: the topology has box
             vectors (False for atomic numbers). The box, triclinic included, is read
             from the Context at every step.

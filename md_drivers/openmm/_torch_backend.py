@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from potentials import DeployedPotential
-from potentials._cell_list import cell_list_neighbor_list
+from potentials.neighbors import cell_list_neighbor_list
 from potentials.units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 
 __all__ = ["OpenMMModule", "create_torch_force", "scripted_model"]

@@ -16,8 +16,7 @@ import numpy as np
 from ase import Atoms
 from ase.geometry import cell_to_cellpar
 
-from potentials._atomic import atomic_path
-from potentials._json import strict_json
+from potentials.files import atomic_path, strict_json
 from potentials.units import NM_IN_ANGSTROM
 
 from .._reduced_cell import reduce_cell

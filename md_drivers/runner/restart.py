@@ -5,7 +5,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from potentials._atomic import atomic_path
+from potentials.files import atomic_path
 
 __all__ = ["CHECKPOINT_NAME", "CHECKPOINT_VERSION", "CheckpointError", "save_md_checkpoint",
            "load_md_checkpoint"]

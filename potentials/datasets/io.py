@@ -6,7 +6,7 @@ from typing import Sequence
 
 from ase import Atoms
 
-from .._atomic import atomic_path
+from ..files import atomic_path
 
 
 def write_frames(path: str | Path, frames: Sequence[Atoms]) -> Path:

@@ -12,9 +12,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .._atomic import atomic_path
-from .._closest_pairs import closest_pairs
-from .._json import strict_json
+from ..closest_pairs import closest_pairs
+from ..files import atomic_path, strict_json
 from ..checkpoint import save_checkpoint
 from ..config import PotentialConfig
 from ..export import export

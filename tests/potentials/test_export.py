@@ -10,37 +10,28 @@ import torch
 
 from potentials import FORMAT_VERSION, ModelFileError, atoms_to_graph, export, load
 from potentials._metadata import METADATA_KEY
+from potentials.testing import assert_potentials_agree, evaluate
 from tests.structures import cu_slab, ethanol, small_model, triclinic_cu_au
 
 STRUCTURES = {"triclinic": triclinic_cu_au, "slab": cu_slab, "molecule": ethanol}
-# Smallest model that still has every kind of layer: AOTInductor compiles take minutes.
+# Smallest model that still has every kind of layer (one interaction, product and
+# readout): an AOTInductor compile takes about a minute here.
 AOTI_MODEL = dict(l_max=1, channels=4, correlation=2, num_radial=4, radial_hidden=8,
-                  readout_hidden=4)
-
-
-def eager_outputs(model, atoms):
-    graph = atoms_to_graph(atoms, model.cutoff, model.config.species,
-                           dtype=next(model.parameters()).dtype)
-    return graph, {k: v.detach() for k, v in model(*graph.model_inputs()).items()}
+                  readout_hidden=4, num_layers=1)
 
 
 def assert_same_outputs(deployed, model, rtol):
-    for name, make in STRUCTURES.items():
-        graph, reference = eager_outputs(model, make())
-        out = deployed(*graph.model_inputs())
-        for key, value in reference.items():
-            scale = max(value.abs().max().item(), 1e-3)
-            error = (out[key] - value).abs().max().item()
-            assert error <= rtol * scale, f"{name} {key}: deviation {error:.2e} (scale {scale:.2e})"
+    assert_potentials_agree(deployed, model, [make() for make in STRUCTURES.values()], rtol=rtol)
 
 
-# float32 AOTInductor compiles in `make test-slow` (~1 min each; not the default MD path)
-@pytest.fixture(scope="module", ids=["float64", "float32"],
+# float32 AOTInductor compiles in `make test-slow` (~1 min each; not the default MD path).
+# One test uses the compile (agreement with eager, then the ASE calculator on every format),
+# so under pytest-xdist no second worker compiles it again or waits for it.
+@pytest.fixture(ids=["float64", "float32"],
                 params=[torch.float64, pytest.param(torch.float32, marks=pytest.mark.slow)])
-def aoti_case(request, tmp_path_factory):
+def aoti_case(request, tmp_path):
     model = small_model(dtype=request.param, **AOTI_MODEL)
-    path = tmp_path_factory.mktemp("aoti") / "model.pt2"
-    export(model, path, format="aotinductor")
+    path = export(model, tmp_path / "model.pt2", format="aotinductor")
     return model, path
 
 
@@ -71,20 +62,23 @@ def test_torchscript_file_runs_fast_by_default_and_pickles(tmp_path, dtype):
     assert_same_outputs(again, model, tolerance(dtype))
 
 
-def test_aotinductor_matches_eager(aoti_case):
+def test_aotinductor_matches_eager_and_every_format_runs_in_the_calculator(aoti_case, tmp_path):
     model, path = aoti_case
     deployed = load(path)
     assert deployed.format == "aotinductor"
     assert_same_outputs(deployed, model, tolerance(next(model.parameters()).dtype))
+    assert_calculator_runs_every_format(model, path, tmp_path)
 
 
 def test_torchscript_file_needs_only_torch_jit_load(tmp_path):
     model = small_model()
     path = export(model, tmp_path / "model.pt")
     module = torch.jit.load(str(path))
-    graph, reference = eager_outputs(model, triclinic_cu_au())
+    atoms = triclinic_cu_au()
+    graph = atoms_to_graph(atoms, model.cutoff, model.config.species)
     out = module(*graph.model_inputs())
-    torch.testing.assert_close(out["forces"].detach(), reference["forces"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(out["forces"].detach().numpy(), evaluate(model, atoms)["forces"],
+                               rtol=0, atol=1e-12)
 
 
 def test_metadata_describes_the_model(tmp_path):
@@ -183,10 +177,9 @@ def test_interrupted_export_leaves_nothing_and_keeps_the_old_file(tmp_path, monk
     assert not fresh.exists()
 
 
-def test_calculator_runs_every_format(tmp_path, aoti_case):
+def assert_calculator_runs_every_format(model, aoti_path, tmp_path):
     from md_drivers import EquiforceCalculator
 
-    model, aoti_path = aoti_case
     ts_path = export(model, tmp_path / "m.pt")
     atoms = triclinic_cu_au()
     results = []

@@ -10,7 +10,7 @@ from ase.calculators.fd import calculate_numerical_stress
 from md_drivers import EquiforceCalculator
 from potentials import (DeployedPotential, EdgeChunking, FastPotential, atoms_to_graph,
                         batch_graphs)
-from potentials.testing import evaluate, finite_difference_forces
+from potentials.testing import assert_forces_match_finite_differences, evaluate
 from tests.structures import cu_slab, ethanol, small_model, triclinic_cu_au
 
 STRUCTURES = {"triclinic": triclinic_cu_au, "slab": cu_slab, "molecule": ethanol}
@@ -92,10 +92,11 @@ def test_edge_count_changes_between_calls():
 def test_fast_forces_equal_finite_differences_of_its_energy(name, kernel):
     fast = FastPotential.from_model(small_model(correlation=3), chunking=CHUNKED)
     atoms = STRUCTURES[name]()
-    forces = evaluate(fast, atoms)["forces"]
-    reference = finite_difference_forces(fast, atoms, delta=1e-5)
-    assert np.abs(reference).max() > 1e-3
-    np.testing.assert_allclose(forces, reference, atol=1e-7 * np.abs(reference).max() + 1e-9)
+    assert np.abs(evaluate(fast, atoms)["forces"]).max() > 1e-3
+    # every coordinate of the 9-atom molecule; four random directions of the larger ones
+    directions = None if name == "molecule" else 4
+    assert_forces_match_finite_differences(fast, atoms, delta=1e-5, rtol=1e-7,
+                                           directions=directions)
 
 
 def test_fast_stress_equals_ase_numerical_stress():

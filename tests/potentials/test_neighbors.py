@@ -8,7 +8,7 @@ import torch
 from ase import Atoms
 from ase.neighborlist import neighbor_list as ase_neighbor_list
 
-from potentials._cell_list import cell_list_neighbor_list
+from potentials.neighbors import cell_list_neighbor_list
 from potentials.neighbors import BACKENDS, VerletNeighborList, neighbor_list
 
 VACUUM = 40.0  # Angstrom, length of the stand-in vacuum vectors of ASE references

@@ -19,9 +19,9 @@ from md_drivers.runner import MDConfig, run_md
 DRIFT_BOUND_EV_PER_ATOM_PER_PS = 1e-4
 
 
-def nve(tmp_path, steps, dtype):
+def nve(tmp_path, steps, dtype, structure="fcc-Cu:3x3x3"):
     """NVE on the default (fast) path of cu-emt in ``dtype``."""
-    config = MDConfig(structure="fcc-Cu:3x3x3", potential=("cu-emt",), ensemble="nve",
+    config = MDConfig(structure=structure, potential=("cu-emt",), ensemble="nve",
                       steps=steps, temperature_K=300.0, output_interval=20,
                       checkpoint_interval=1000, seed=1, dtype=dtype)
     return run_md(config, tmp_path / "nve", progress=False)
@@ -29,8 +29,8 @@ def nve(tmp_path, steps, dtype):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_nve_drift_reduced(tmp_path, dtype):
-    """1 ps (the 10 ps run is test_nve_drift_10ps, marked slow)."""
-    summary = nve(tmp_path, 1000, dtype)
+    """0.5 ps of 32 atoms (the 10 ps run of 108 atoms is test_nve_drift_10ps, marked slow)."""
+    summary = nve(tmp_path, 500, dtype, structure="fcc-Cu:2x2x2")
     assert abs(summary.drift_eV_per_atom_per_ps) < DRIFT_BOUND_EV_PER_ATOM_PER_PS
 
 
@@ -42,7 +42,8 @@ def test_nve_drift_10ps(tmp_path, dtype):
 
 
 def test_nvt_mean_temperature_matches_the_target(tmp_path):
-    config = MDConfig(structure="fcc-Cu:3x3x3", potential=("cu-emt",), ensemble="nvt-langevin",
+    """1 ps of 32 atoms: ten blocks of 0.08 ps, each about one thermostat time (0.2 ps)."""
+    config = MDConfig(structure="fcc-Cu:2x2x2", potential=("cu-emt",), ensemble="nvt-langevin",
                       steps=1000, temperature_K=500.0, friction_per_ps=5.0,
                       output_interval=10, checkpoint_interval=1000, seed=2)
     run_md(config, tmp_path / "nvt", progress=False)

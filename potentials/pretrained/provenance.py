@@ -1,6 +1,6 @@
 """Add ``closest_pairs_A`` to a shipped potential trained before equiforce recorded it.
 
-``python -m potentials.pretrained._provenance NAME DATA.extxyz`` checks that DATA is the
+``python -m potentials.pretrained.provenance NAME DATA.extxyz`` checks that DATA is the
 file the potential was trained on (the SHA-256 in its provenance), takes the training
 split exactly as ``equiforce train`` did, and rewrites only the file's metadata
 (atomically); the weights and the TorchScript code are unchanged.
@@ -12,8 +12,8 @@ import json
 
 import torch
 
-from .._atomic import atomic_path
-from .._closest_pairs import closest_pairs
+from ..files import atomic_path
+from ..closest_pairs import closest_pairs
 from .._metadata import METADATA_KEY
 from ..train.data import data_hash, read_frames, split_indices
 from . import pretrained_path

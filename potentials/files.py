@@ -1,11 +1,15 @@
-"""Atomic file writes: a temporary file in the target's directory, then a rename."""
+"""Files users keep: written atomically (never half-written), JSON strict (no bare NaN)."""
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
+
+__all__ = ["atomic_path", "strict_json"]
 
 
 @contextlib.contextmanager
@@ -38,3 +42,19 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+def strict_json(data: Any, indent: int | None = 2) -> str:
+    """``data`` as RFC 8259 JSON; non-finite floats (NaN, inf) are written as ``null``."""
+    return json.dumps(_finite(data), indent=indent, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy / torch scalars
+        return _finite(value.item())
+    return value
