@@ -144,3 +144,13 @@ def test_without_a_test_split_the_errors_are_labelled_validation(tiny_data, tmp_
     assert (tmp_path / "run" / "parity_valid.png").is_file()
     assert not (tmp_path / "run" / "parity_test.png").exists()
     assert load(tmp_path / "run" / "deployed.pt").metadata["provenance"]["test_metrics"] is None
+
+
+def test_mace_style_data_trains_without_conversion(tmp_path):
+    """REF_energy, REF_forces and a 9-number REF_stress, as MACE's files hold them."""
+    from tests.potentials.train.test_data import _labelled_cu, _mace_style_extxyz
+
+    path = tmp_path / "mace.extxyz"
+    _mace_style_extxyz(path, [_labelled_cu(seed) for seed in range(5)])
+    result = train(tiny_config(path, tmp_path / "run", epochs=1), progress=False)
+    assert np.isfinite(result.test_metrics["stress_mae"]) and result.deployed_path.is_file()
