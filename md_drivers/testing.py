@@ -14,9 +14,9 @@ from potentials.testing import PotentialLike, as_potential
 from potentials.units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 
 from .ase import EquiforceCalculator
-from .openmm import create_system
+from .openmm import OpenMMSystem, create_system
 
-__all__ = ["assert_openmm_matches_ase", "openmm_energy_and_forces"]
+__all__ = ["assert_openmm_matches_ase", "evaluate_system", "openmm_energy_and_forces"]
 
 
 def openmm_energy_and_forces(potential: PotentialLike, atoms, backend: str = "python",
@@ -25,10 +25,16 @@ def openmm_energy_and_forces(potential: PotentialLike, atoms, backend: str = "py
     potential as the System's only force (built by :func:`md_drivers.openmm.create_system`:
     any periodic cell is brought to OpenMM's reduced form; forces come back in the
     user's frame). ``atoms`` must be periodic in all directions or none."""
+    return evaluate_system(create_system(atoms, as_potential(potential), backend=backend),
+                           platform)
+
+
+def evaluate_system(built: OpenMMSystem, platform: str = "Reference") -> tuple[float, np.ndarray]:
+    """Energy (eV) and forces (N, 3) eV/A, in the user's frame, of what
+    :func:`~md_drivers.openmm.create_system` built (at its own positions and box)."""
     import openmm
     import openmm.unit as unit
 
-    built = create_system(atoms, as_potential(potential), backend=backend)
     properties = {"Precision": "double"} if platform in ("CUDA", "OpenCL") else {}
     context = openmm.Context(built.system, openmm.VerletIntegrator(0.001),
                              openmm.Platform.getPlatformByName(platform), properties)

@@ -4,11 +4,10 @@ from __future__ import annotations
 from itertools import combinations_with_replacement
 from typing import Optional, Sequence
 
-import numpy as np
 from ase import Atoms
 
-from ._evaluate import (PotentialLike, as_potential, check, evaluate, evaluate_batch,
-                        same_dtype_tolerance)
+from ._evaluate import (PotentialLike, as_potential, assert_same_outputs, check, evaluate,
+                        evaluate_batch, same_dtype_tolerance)
 
 __all__ = ["assert_batch_matches_single", "assert_smooth_at_cutoff", "assert_potentials_agree"]
 
@@ -25,7 +24,7 @@ def assert_batch_matches_single(potential: PotentialLike, structures: Sequence,
     rtol = same_dtype_tolerance(potential, rtol)
     for index, (together, atoms) in enumerate(zip(evaluate_batch(potential, structures),
                                                   structures)):
-        _assert_same(together, evaluate(potential, atoms), rtol,
+        assert_same_outputs(together, evaluate(potential, atoms), rtol,
                      f"differs in a batch from alone (structure {index})")
 
 
@@ -69,18 +68,8 @@ def assert_potentials_agree(potential: PotentialLike, reference: PotentialLike,
     rtol = rtol if rtol is not None else max(same_dtype_tolerance(potential, None),
                                              same_dtype_tolerance(reference, None))
     for index, atoms in enumerate(structures):
-        _assert_same(evaluate(potential, atoms), evaluate(reference, atoms), rtol,
+        assert_same_outputs(evaluate(potential, atoms), evaluate(reference, atoms), rtol,
                      f"differs from the reference (structure {index})")
-
-
-def _assert_same(out: dict, ref: dict, rtol: float, what: str) -> None:
-    check("energy", out["energy"], ref["energy"], rtol * max(1.0, abs(ref["energy"])), what)
-    check("atomic energies", out["atomic_energies"], ref["atomic_energies"],
-          rtol * max(1.0, np.abs(ref["atomic_energies"]).max(initial=0.0)), what)
-    check("forces", out["forces"], ref["forces"], rtol * max(1.0, np.abs(ref["forces"]).max()),
-          what)
-    check("stress", out["stress"], ref["stress"], rtol * max(1e-3, np.abs(ref["stress"]).max()),
-          what)
 
 
 def _dimer(z1: int, z2: int, distance: float) -> Atoms:

@@ -82,6 +82,21 @@ def check(name: str, actual, expected, atol: float, what: str) -> None:
         raise AssertionError(f"{name} {what}: max deviation {error:.3e} > {atol:.3e}")
 
 
+def assert_same_outputs(out: dict, expected: dict, rtol: float, what: str) -> None:
+    """Energy, atomic energies (when both have them), forces and stress of ``out`` within
+    ``rtol`` of ``expected``, scaled by the largest magnitude of each (at least 1 eV,
+    1 eV/A, 1e-3 eV/A^3)."""
+    check("energy", out["energy"], expected["energy"], rtol * max(1.0, abs(expected["energy"])),
+          what)
+    if "atomic_energies" in out and "atomic_energies" in expected:
+        check("atomic energies", out["atomic_energies"], expected["atomic_energies"],
+              rtol * max(1.0, np.abs(expected["atomic_energies"]).max(initial=0.0)), what)
+    check("forces", out["forces"], expected["forces"],
+          rtol * max(1.0, np.abs(expected["forces"]).max(initial=0.0)), what)
+    check("stress", out["stress"], expected["stress"],
+          rtol * max(1e-3, np.abs(expected["stress"]).max()), what)
+
+
 def same_dtype_tolerance(potential: DeployedPotential, rtol: float | None) -> float:
     """The given relative tolerance, or one for the potential's precision."""
     if rtol is not None:

@@ -7,7 +7,8 @@ import numpy as np
 import torch
 from e3nn import o3
 
-from ._evaluate import PotentialLike, as_potential, check, evaluate, same_dtype_tolerance
+from ._evaluate import (PotentialLike, as_potential, assert_same_outputs, evaluate,
+                        same_dtype_tolerance)
 
 __all__ = ["random_orthogonal", "transform_atoms", "assert_equivariant", "assert_wrap_invariant"]
 
@@ -35,8 +36,9 @@ def transform_atoms(atoms, rotation: np.ndarray, translation: Optional[np.ndarra
 
 def assert_equivariant(potential: PotentialLike, atoms, seed: int = 0,
                        rtol: Optional[float] = None, reflect: bool = True) -> None:
-    """Energy invariant, forces equivariant and stress ``R s R^T`` under a random
-    rotation (times an inversion if ``reflect``), translation and permutation of atoms.
+    """Energy and atomic energies invariant, forces equivariant and stress ``R s R^T``
+    under a random rotation (times an inversion if ``reflect``), translation and
+    permutation of atoms.
 
     Args:
         potential: a model, a :class:`~potentials.DeployedPotential` or a model file.
@@ -54,18 +56,17 @@ def assert_equivariant(potential: PotentialLike, atoms, seed: int = 0,
     permutation = rng.permutation(len(atoms))
     moved = transform_atoms(atoms, rotation, rng.normal(size=3) * 3.0, permutation)
     ref, out = evaluate(potential, atoms), evaluate(potential, moved)
-    what = "not equivariant"
-    check("energy", out["energy"], ref["energy"], rtol * max(1.0, abs(ref["energy"])), what)
-    check("forces", out["forces"], (ref["forces"] @ rotation.T)[permutation],
-          rtol * max(1.0, np.abs(ref["forces"]).max()), what)
-    check("stress", out["stress"], rotation @ ref["stress"] @ rotation.T,
-          rtol * max(1e-3, np.abs(ref["stress"]).max()), what)
+    expected = {"energy": ref["energy"], "atomic_energies": ref["atomic_energies"][permutation],
+                "forces": (ref["forces"] @ rotation.T)[permutation],
+                "stress": rotation @ ref["stress"] @ rotation.T}
+    assert_same_outputs(out, expected, rtol, "not equivariant")
 
 
 def assert_wrap_invariant(potential: PotentialLike, atoms, seed: int = 0,
                           rtol: Optional[float] = None) -> None:
     """Moving atoms by whole lattice vectors (unwrapped positions, as MD produces them)
-    changes neither energy, forces nor stress. ``atoms`` must be periodic in some direction.
+    changes neither energy, atomic energies, forces nor stress. ``atoms`` must be
+    periodic in some direction.
 
     Raises:
         ValueError: ``atoms`` is not periodic.
@@ -79,10 +80,5 @@ def assert_wrap_invariant(potential: PotentialLike, atoms, seed: int = 0,
     offsets = np.random.default_rng(seed).integers(-2, 3, size=(len(atoms), 3)) * pbc
     unwrapped = atoms.copy()
     unwrapped.positions = atoms.positions + offsets @ atoms.cell.array
-    ref, out = evaluate(potential, atoms), evaluate(potential, unwrapped)
-    what = "changed by unwrapping positions"
-    check("energy", out["energy"], ref["energy"], rtol * max(1.0, abs(ref["energy"])), what)
-    check("forces", out["forces"], ref["forces"], rtol * max(1.0, np.abs(ref["forces"]).max()),
-          what)
-    check("stress", out["stress"], ref["stress"], rtol * max(1e-3, np.abs(ref["stress"]).max()),
-          what)
+    assert_same_outputs(evaluate(potential, unwrapped), evaluate(potential, atoms), rtol,
+                        "changed by unwrapping positions")

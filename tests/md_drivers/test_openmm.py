@@ -9,8 +9,9 @@ import pytest
 from ase.build import bulk
 
 from md_drivers.openmm import create_force, torch_force_problem
+from md_drivers.testing import evaluate_system
 from potentials import export
-from tests.md_drivers._openmm_helpers import (EV_KJ, STRUCTURES, assert_close, ase_energy_forces,
+from tests.md_drivers._openmm_helpers import (STRUCTURES, assert_close, ase_energy_forces,
                                               context_for, ethanol_beside_copper, nve_energies,
                                               openmm_energy_forces, openmm_system)
 from tests.structures import ethanol, small_model, triclinic_cu_au
@@ -141,15 +142,7 @@ def test_create_system_without_wrapping_equals_the_ase_calculator():
         atoms.rattle(0.05, seed=3)
         atoms.positions += [7.0, -3.0, 2.0]               # outside the cell
         built = create_system(atoms, "cu-emt", wrap=False, backend="python")
-        context = openmm.Context(built.system, openmm.VerletIntegrator(0.001),
-                                 openmm.Platform.getPlatformByName("Reference"))
-        context.setPeriodicBoxVectors(*built.box)
-        context.setPositions(built.positions)
-        state = context.getState(getEnergy=True, getForces=True)
-        energy = state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) / EV_KJ
-        forces = built.to_user(state.getForces(asNumpy=True).value_in_unit(
-            openmm.unit.kilojoule_per_mole / openmm.unit.nanometer)) / (EV_KJ * 10.0)
-        assert_close((energy, forces), ase_energy_forces("cu-emt", atoms))
+        assert_close(evaluate_system(built), ase_energy_forces("cu-emt", atoms))
 
 
 def test_create_system_from_a_topology_equals_the_ase_calculator():
@@ -163,14 +156,7 @@ def test_create_system_from_a_topology_equals_the_ase_calculator():
     assert built.box is None and built.system.getNumParticles() == len(atoms)
     assert built.system.getParticleMass(0).value_in_unit(openmm.unit.dalton) == \
         pytest.approx(atoms.get_masses()[0], rel=1e-3)
-    context = openmm.Context(built.system, openmm.VerletIntegrator(0.001),
-                             openmm.Platform.getPlatformByName("Reference"))
-    context.setPositions(built.positions)
-    state = context.getState(getEnergy=True, getForces=True)
-    energy = state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) / EV_KJ
-    forces = state.getForces(asNumpy=True).value_in_unit(
-        openmm.unit.kilojoule_per_mole / openmm.unit.nanometer) / (EV_KJ * 10.0)
-    assert_close((energy, np.asarray(forces)), ase_energy_forces("ethanol-xtb", atoms))
+    assert_close(evaluate_system(built), ase_energy_forces("ethanol-xtb", atoms))
 
 
 def test_create_system_refuses_a_partly_periodic_cell():

@@ -87,7 +87,7 @@ def test_random_orthogonal_is_orthogonal_seeded_and_leaves_torch_rng_alone():
     state = torch.random.get_rng_state()
     rotation = random_orthogonal(3)
     assert torch.equal(torch.random.get_rng_state(), state)
-    assert abs(abs((rotation @ rotation.T - torch.eye(3).numpy())).max()) < 1e-14
+    assert abs(rotation @ rotation.T - torch.eye(3).numpy()).max() < 1e-14
     assert (random_orthogonal(3) == rotation).all() and not (random_orthogonal(4) == rotation).all()
     assert abs(float(torch.linalg.det(torch.as_tensor(rotation))) - 1) < 1e-12
     assert abs(float(torch.linalg.det(torch.as_tensor(random_orthogonal(3, reflect=True)))) + 1) < 1e-12
