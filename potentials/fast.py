@@ -11,6 +11,7 @@ from .config import PotentialConfig
 from .model import EquivariantPotential
 from .nn.fast_interaction import EdgeChunking, FastConvolution
 from .nn._native import kernel_status
+from .nn._tensor_product_code import without_tensor_product_code
 from .nn.fast_product import FastManyBodyProduct
 
 __all__ = ["EdgeChunking", "FastPotential", "kernel_status"]
@@ -38,7 +39,8 @@ class FastPotential(EquivariantPotential):
     def __init__(self, config: PotentialConfig, dtype: torch.dtype = torch.float64,
                  device: Optional[torch.device | str] = None,
                  chunking: EdgeChunking = EdgeChunking()) -> None:
-        super().__init__(config, dtype, device)
+        with without_tensor_product_code():  # replaced below, so never called
+            super().__init__(config, dtype, device)
         self.chunking = chunking
         for layer in self.layers:
             layer.convolution = FastConvolution(layer.convolution, chunking)

@@ -1,7 +1,7 @@
 """The benchmark scripts run end to end on tiny sizes (their numbers are not checked).
 
-Each starts fresh processes (~4 s of imports each): the default suite runs the model and
-profile scripts, the rest run in `make test-slow`."""
+Each starts fresh processes (~4 s of imports each): the default suite runs the profile
+script, the rest run in `make test-slow`."""
 import json
 import subprocess
 import sys
@@ -19,6 +19,7 @@ def run(script: str, args: list[str], output: Path) -> dict:
     return json.loads(output.read_text())
 
 
+@pytest.mark.slow
 def test_bench_model_smoke(tmp_path):
     data = run("bench_model.py", ["--sizes", "32", "--dtypes", "float64", "--repeats", "1",
                                   "--md-steps", "5"], tmp_path / "model.json")

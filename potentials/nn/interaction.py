@@ -7,6 +7,7 @@ from e3nn.nn import FullyConnectedNet
 from torch import Tensor, nn
 
 from ._irreps import allowed_outputs
+from ._tensor_product_code import generates_tensor_product_code
 
 __all__ = ["EquivariantConvolution"]
 
@@ -34,7 +35,8 @@ class EquivariantConvolution(nn.Module):
         self.linear_up = o3.Linear(irreps_in, irreps_in)
         mid, instructions = _uvu_paths(irreps_in, irreps_sh, irreps_out)
         self.tensor_product = o3.TensorProduct(
-            irreps_in, irreps_sh, mid, instructions, shared_weights=False, internal_weights=False)
+            irreps_in, irreps_sh, mid, instructions, shared_weights=False, internal_weights=False,
+            compile_left_right=generates_tensor_product_code())
         self.radial_mlp = FullyConnectedNet(
             [num_radial, radial_hidden, radial_hidden, self.tensor_product.weight_numel],
             torch.nn.functional.silu)

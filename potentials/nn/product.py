@@ -6,6 +6,7 @@ from e3nn import o3
 from torch import Tensor, nn
 
 from ._irreps import allowed_outputs
+from ._tensor_product_code import generates_tensor_product_code
 
 __all__ = ["ManyBodyProduct"]
 
@@ -51,7 +52,8 @@ class _ProductStep(nn.Module):
                     instructions.append((i1, i2, i_out, "uuu", True))
         self.tensor_product = o3.TensorProduct(
             irreps_a, irreps_a, irreps_a, instructions,
-            shared_weights=False, internal_weights=False)
+            shared_weights=False, internal_weights=False,
+            compile_left_right=generates_tensor_product_code())
         self.species_weights = nn.Embedding(num_species, self.tensor_product.weight_numel)
 
     def forward(self, b: Tensor, a: Tensor, species_index: Tensor) -> Tensor:
