@@ -1,0 +1,140 @@
+"""Exact energies, forces and virial of one MPI rank's atoms from its local + ghost atoms.
+
+A message-passing potential with ``L`` layers and cutoff ``r_c`` gives atom ``i`` an
+energy ``e_i`` that depends on the atoms within ``L`` hops (``L r_c``) of ``i``. The force on
+a local atom ``j`` is ``-sum_i de_i/dx_j`` over every ``i`` within ``L`` hops of ``j``, and each
+of those ``e_i`` needs its own ``L`` hops: so a rank holding all atoms (ghost images
+included) within ``2 L r_c`` of its local atoms can compute the exact force on each local
+atom by itself, with no reverse communication of ghost forces. The rank's share of the
+energy and virial is that of its local atoms' energies, so the sums over ranks are the
+totals. See docs/lammps.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from potentials import DeployedPotential, neighbor_list
+
+__all__ = ["HaloEvaluator", "HaloResult", "ghost_cutoff"]
+
+
+def ghost_cutoff(potential: DeployedPotential) -> float:
+    """``2 x num_layers x cutoff`` (Angstrom): how far beyond its own atoms a rank must see."""
+    return 2.0 * potential.config.num_layers * potential.cutoff
+
+
+@dataclass(frozen=True)
+class HaloResult:
+    """One rank's share, in eV-based units.
+
+    Attributes:
+        energy: sum of the local atoms' energies, eV.
+        forces: (nlocal, 3) exact forces on the local atoms, eV/A.
+        virial: (3, 3) ``-d(energy)/d(strain)`` of the local atoms' energies, eV (None when
+            not asked for).
+        atoms_evaluated: atoms in the graph (local + the ghosts within ``2 L`` hops).
+    """
+
+    energy: float
+    forces: np.ndarray
+    virial: Optional[np.ndarray]
+    atoms_evaluated: int
+
+
+class HaloEvaluator:
+    """Evaluate a rank's local atoms from explicit local + ghost coordinates.
+
+    Keeps a Verlet list: the graph (atoms within ``2 L`` hops of the local atoms, in the
+    ``cutoff + skin`` graph) is rebuilt when the atoms' identities change (LAMMPS
+    re-neighboured) or an atom moved more than ``skin / 2`` since the last build.
+
+    Args:
+        potential: a ``"fast"`` or ``"eager"`` :class:`~potentials.DeployedPotential` (the
+            gradient with respect to a subset of the energies needs the model itself, not
+            an exported module's fixed outputs).
+        skin: Angstrom.
+    """
+
+    def __init__(self, potential: DeployedPotential, skin: float = 1.0) -> None:
+        if potential.format not in ("fast", "eager"):
+            raise ValueError(f"the LAMMPS driver runs fast or eager potentials, not "
+                             f"{potential.format} (load the TorchScript file with fast=True)")
+        self.model = potential.module
+        self.dtype, self.device = potential.dtype, potential.device
+        self.cutoff = potential.cutoff
+        self.hops = 2 * potential.config.num_layers
+        self.skin = float(skin)
+        self.builds = 0
+        self._key: Optional[tuple] = None
+
+    def __call__(self, positions: np.ndarray, numbers: np.ndarray, nlocal: int,
+                 identity: Optional[np.ndarray] = None, virial: bool = True) -> HaloResult:
+        """Args:
+            positions: (nall, 3) Angstrom, the ``nlocal`` local atoms first, then ghosts.
+            numbers: (nall,) atomic numbers.
+            nlocal: local atoms.
+            identity: (nall,) anything that changes when the atoms are re-sorted (LAMMPS
+                ids); None compares positions only.
+            virial: also compute the virial (a second backward pass).
+        """
+        if self._needs_build(positions, nlocal, identity):
+            self._build(positions, nlocal, identity)
+        kept, edges = self._kept, self._edges
+        pos = torch.as_tensor(positions[kept], dtype=self.dtype, device=self.device)
+        pos = (pos - pos[:nlocal].mean(dim=0)).requires_grad_(True)  # origin: rounding only
+        vectors = pos.index_select(0, edges[1]) - pos.index_select(0, edges[0])
+        inside = torch.linalg.norm(vectors.detach(), dim=1) < self.cutoff
+        edge_index, vectors = edges[:, inside], vectors[inside]
+        species = self.model.species_index(
+            torch.as_tensor(numbers[kept], dtype=torch.long, device=self.device))
+        atomic = self.model.atomic_energies(pos, species, edge_index, vectors)
+        own = atomic[:nlocal].sum()
+        (grad_all,) = torch.autograd.grad(atomic.sum(), pos, retain_graph=virial)
+        forces = -grad_all[:nlocal].detach().to("cpu", torch.float64).numpy()
+        w = None
+        if virial:
+            (grad_own,) = torch.autograd.grad(own, pos)
+            w = -(pos.detach().T @ grad_own).to("cpu", torch.float64).numpy()
+            w = 0.5 * (w + w.T)
+        return HaloResult(float(own.detach()), forces, w, len(kept))
+
+    def _needs_build(self, positions: np.ndarray, nlocal: int,
+                     identity: Optional[np.ndarray]) -> bool:
+        key = (len(positions), nlocal, None if identity is None else identity.tobytes())
+        if key != self._key:
+            return True
+        moved = np.linalg.norm(positions - self._reference, axis=1).max(initial=0.0)
+        return bool(moved > 0.5 * self.skin)
+
+    def _build(self, positions: np.ndarray, nlocal: int, identity: Optional[np.ndarray]) -> None:
+        pos = torch.as_tensor(positions, dtype=torch.float64)
+        edge_index, _ = neighbor_list(pos, torch.zeros(3, 3, dtype=torch.float64),
+                                      [False, False, False], self.cutoff + self.skin)
+        kept = _within_hops(edge_index, len(positions), nlocal, self.hops)
+        renumber = torch.full((len(positions),), -1, dtype=torch.long)
+        renumber[kept] = torch.arange(len(kept))
+        both = (renumber[edge_index[0]] >= 0) & (renumber[edge_index[1]] >= 0)
+        self._edges = renumber[edge_index[:, both]].to(self.device)  # mirrored order kept
+        self._kept = kept.numpy()
+        self._reference = positions.copy()
+        self._key = (len(positions), nlocal, None if identity is None else identity.tobytes())
+        self.builds += 1
+
+
+def _within_hops(edge_index: Tensor, num_atoms: int, nlocal: int, hops: int) -> Tensor:
+    """Indices of the atoms within ``hops`` edges of atoms ``0..nlocal-1`` (locals first,
+    then the others in their original order)."""
+    reached = torch.zeros(num_atoms, dtype=torch.bool)
+    reached[:nlocal] = True
+    for _ in range(hops):
+        grown = reached.clone()
+        grown[edge_index[1][reached[edge_index[0]]]] = True
+        if torch.equal(grown, reached):
+            break
+        reached = grown
+    return torch.nonzero(reached).squeeze(1)
