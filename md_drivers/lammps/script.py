@@ -104,8 +104,10 @@ def _logical_lines(path: Path, depth: int = 0) -> List[tuple[str, str]]:
         text = _strip_comment(raw).rstrip()
         if not pending:
             start = number
+        if pending:
+            text = text.lstrip()
         if text.endswith("&"):
-            pending += text[:-1] + " "
+            pending += text[:-1].rstrip() + " "
             continue
         line = (pending + text).strip()
         pending = ""

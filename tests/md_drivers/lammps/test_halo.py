@@ -63,6 +63,13 @@ def test_box_much_smaller_than_the_halo():
     np.testing.assert_allclose(virial, ref_virial, atol=1e-10 * np.abs(ref_virial).max())
 
 
+def test_a_rank_without_atoms_contributes_nothing(potential):
+    atoms = triclinic_cu_au()
+    positions, numbers, _ = with_images(atoms, np.ones(len(atoms), bool), 1.0)
+    result = HaloEvaluator(potential)(positions, numbers, 0)
+    assert result.energy == 0.0 and result.forces.shape == (0, 3) and not result.virial.any()
+
+
 def test_too_small_a_halo_is_inexact(potential):
     """The check can fail: ghosts out to one cutoff only (what a pair potential needs)."""
     atoms = triclinic_cu_au()
