@@ -48,6 +48,8 @@ class EquiforceFix:
         self.seconds = 0.0
         self.error: Optional[BaseException] = None
         self._reference: Optional[np.ndarray] = None
+        self._images_key: Optional[tuple] = None
+        self._images = np.zeros(0, dtype=np.int64)
 
     def __call__(self, caller: Any, ntimestep: int, nlocal: int, tag: np.ndarray,
                  x: np.ndarray, f: np.ndarray) -> None:
@@ -69,7 +71,12 @@ class EquiforceFix:
         ids = lmp.numpy.extract_atom("id", nelem=nall)[:nall]
         moved = self._moved_since_ghost_exchange(x)
         need_virial = int(lmp.extract_global("vflag_global")) == ntimestep
-        result = self.evaluator(positions, self.numbers[types], nlocal, ids, need_virial)
+        cell, whole = _box(lmp)
+        if any(whole):
+            keep = self._one_image_along(whole, positions, ids, cell, nlocal)
+            positions, types, ids = positions[keep], types[keep], ids[keep]
+        result = self.evaluator(positions, self.numbers[types], nlocal, ids, need_virial,
+                                cell, whole)
         f[:] = result.forces
         virial = result.virial if result.virial is not None else np.zeros((3, 3))
         local = np.array([result.energy, virial[0, 0], virial[1, 1], virial[2, 2],
@@ -90,6 +97,26 @@ class EquiforceFix:
         self.calls += 1
         self.atoms_evaluated += result.atoms_evaluated
         self.local_atoms += nlocal
+
+    def _one_image_along(self, whole: tuple, positions: np.ndarray, ids: np.ndarray,
+                         cell: np.ndarray, nlocal: int) -> np.ndarray:
+        """Indices of the copies to keep when this rank holds the whole periodic box along
+        the ``whole`` directions: there the graph uses cell shifts, so of each atom's
+        copies only those with the same shift along those directions as its first copy
+        (the local one, if the atom is local) stay. Shifts are rounded differences of
+        fractional coordinates of copies of one atom, so atoms on a box face are safe.
+        Cached until LAMMPS re-sorts its atoms."""
+        key = (whole, ids.tobytes())
+        if self._images_key == key:
+            return self._images
+        fractional = positions @ np.linalg.inv(cell)
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        shift = np.rint(fractional - fractional[first[inverse]])
+        keep = np.flatnonzero(np.all(shift[:, list(whole)] == 0, axis=1))
+        if len(keep) < nlocal or not np.array_equal(keep[:nlocal], np.arange(nlocal)):
+            raise RuntimeError("local atoms were not all kept (a LAMMPS box inconsistency)")
+        self._images_key, self._images = key, keep
+        return keep
 
     def _moved_since_ghost_exchange(self, x: np.ndarray) -> float:
         """Largest displacement (A) of a local atom since LAMMPS last re-neighboured."""
@@ -163,6 +190,16 @@ def attach(lmp: Any, potential: str | Path | DeployedPotential, elements: Sequen
     log.info("%s on fix %s: ghost cutoff %.3f A, elements %s", deployed, fix_id, current,
              " ".join(elements))
     return fix
+
+
+def _box(lmp: Any) -> tuple:
+    """The LAMMPS cell (3, 3) as rows a, b, c (A), and for each direction whether this rank
+    holds the whole periodic box along it (periodic, one rank along it in the grid)."""
+    low, high, xy, yz, xz, periodic, _ = lmp.extract_box()
+    length = np.subtract(high, low)
+    cell = np.array([[length[0], 0.0, 0.0], [xy, length[1], 0.0], [xz, yz, length[2]]])
+    grid = lmp.extract_global("procgrid")
+    return cell, tuple(bool(periodic[d]) and int(grid[d]) == 1 for d in range(3))
 
 
 def _check_units(lmp: Any) -> None:

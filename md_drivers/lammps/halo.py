@@ -12,7 +12,7 @@ totals. See docs/lammps.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -73,7 +73,9 @@ class HaloEvaluator:
         self._key: Optional[tuple] = None
 
     def __call__(self, positions: np.ndarray, numbers: np.ndarray, nlocal: int,
-                 identity: Optional[np.ndarray] = None, virial: bool = True) -> HaloResult:
+                 identity: Optional[np.ndarray] = None, virial: bool = True,
+                 cell: Optional[np.ndarray] = None,
+                 pbc: Sequence[bool] = (False, False, False)) -> HaloResult:
         """Args:
             positions: (nall, 3) Angstrom, the ``nlocal`` local atoms first, then ghosts.
             numbers: (nall,) atomic numbers.
@@ -81,15 +83,27 @@ class HaloEvaluator:
             identity: (nall,) anything that changes when the atoms are re-sorted (LAMMPS
                 ids); None compares positions only.
             virial: also compute the virial (a second backward pass).
+            cell, pbc: (3, 3) lattice vectors as rows (A) and the directions in which this
+                rank holds the whole periodic box (one rank along that direction of the
+                processor grid): there the graph uses cell shifts, and ``positions`` must
+                hold one image of each atom; elsewhere explicit ghost images.
         """
         if nlocal == 0:   # a rank whose subdomain holds no atom now
             return HaloResult(0.0, np.zeros((0, 3)), np.zeros((3, 3)) if virial else None, 0)
-        if self._needs_build(positions, nlocal, identity):
-            self._build(positions, nlocal, identity)
-        kept, edges = self._kept, self._edges
+        cell = np.zeros((3, 3)) if cell is None else np.asarray(cell, dtype=float)
+        pbc = tuple(bool(p) for p in pbc)
+        if self._needs_build(positions, nlocal, identity, cell, pbc):
+            self._build(positions, nlocal, identity, cell, pbc)
+        kept, edges, shifts = self._kept, self._edges, self._shifts
         pos = torch.as_tensor(positions[kept], dtype=self.dtype, device=self.device)
         pos = (pos - pos[:nlocal].mean(dim=0)).requires_grad_(True)  # origin: rounding only
-        vectors = pos.index_select(0, edges[1]) - pos.index_select(0, edges[0])
+        cell_t = torch.as_tensor(cell, dtype=self.dtype, device=self.device)
+        displacement = torch.zeros((3, 3), dtype=self.dtype, device=self.device,
+                                   requires_grad=virial)
+        strain = 0.5 * (displacement + displacement.T)
+        strained, strained_cell = pos + pos @ strain, cell_t + cell_t @ strain
+        vectors = (strained.index_select(0, edges[1]) - strained.index_select(0, edges[0])
+                   + shifts @ strained_cell)
         inside = torch.linalg.norm(vectors.detach(), dim=1) < self.cutoff
         edge_index, vectors = edges[:, inside], vectors[inside]
         species = self.model.species_index(
@@ -101,32 +115,38 @@ class HaloEvaluator:
         forces = -grad_all[:nlocal].detach().to("cpu", torch.float64).numpy()
         w = None
         if virial:
-            (grad_own,) = torch.autograd.grad(own, pos)
-            w = -(pos.detach().T @ grad_own).to("cpu", torch.float64).numpy()
-            w = 0.5 * (w + w.T)
+            (d_own,) = torch.autograd.grad(own, displacement)
+            w = -d_own.detach().to("cpu", torch.float64).numpy()
         return HaloResult(float(own.detach()), forces, w, len(kept))
 
-    def _needs_build(self, positions: np.ndarray, nlocal: int,
-                     identity: Optional[np.ndarray]) -> bool:
-        key = (len(positions), nlocal, None if identity is None else identity.tobytes())
-        if key != self._key:
+    def _needs_build(self, positions: np.ndarray, nlocal: int, identity: Optional[np.ndarray],
+                     cell: np.ndarray, pbc: tuple) -> bool:
+        if self._key != self._key_of(positions, nlocal, identity, pbc):
+            return True
+        if not np.array_equal(cell, self._cell):   # a changing box (NPT): a fresh list
             return True
         moved = np.linalg.norm(positions - self._reference, axis=1).max(initial=0.0)
         return bool(moved > 0.5 * self.skin)
 
-    def _build(self, positions: np.ndarray, nlocal: int, identity: Optional[np.ndarray]) -> None:
+    @staticmethod
+    def _key_of(positions, nlocal, identity, pbc) -> tuple:
+        return (len(positions), nlocal, pbc, None if identity is None else identity.tobytes())
+
+    def _build(self, positions: np.ndarray, nlocal: int, identity: Optional[np.ndarray],
+               cell: np.ndarray, pbc: tuple) -> None:
         pos = torch.as_tensor(positions, dtype=torch.float64)
-        edge_index, _ = neighbor_list(pos, torch.zeros(3, 3, dtype=torch.float64),
-                                      [False, False, False], self.cutoff + self.skin)
+        edge_index, shifts = neighbor_list(pos, torch.as_tensor(cell), list(pbc),
+                                           self.cutoff + self.skin)
         kept, hops = _within_hops(edge_index, len(positions), nlocal, self.hops)
         self._hops = hops.to(self.device)
         renumber = torch.full((len(positions),), -1, dtype=torch.long)
         renumber[kept] = torch.arange(len(kept))
         both = (renumber[edge_index[0]] >= 0) & (renumber[edge_index[1]] >= 0)
         self._edges = renumber[edge_index[:, both]].to(self.device)  # mirrored order kept
+        self._shifts = shifts[both].to(self.device, self.dtype)
         self._kept = kept.numpy()
-        self._reference = positions.copy()
-        self._key = (len(positions), nlocal, None if identity is None else identity.tobytes())
+        self._reference, self._cell = positions.copy(), cell.copy()
+        self._key = self._key_of(positions, nlocal, identity, pbc)
         self.builds += 1
 
 
