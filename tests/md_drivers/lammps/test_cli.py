@@ -45,7 +45,6 @@ def bad_script(tmp_path, changes):
     ([("units           metal", "units           metal\ncomm_modify cutoff 6.0")], ["Cu"],
      "comm_modify cutoff 6 is too small for this potential: it needs ghost atoms out to "
      "2 x 2 layers x 4.5 A \\+ 2 A skin = 20 A"),
-    ([], ["Xx"], "unknown element 'Xx' for LAMMPS type 1"),
     ([], ["Au"], "the potential does not know Au"),
     ([("units           metal", "units           real")], ["Cu"], "'units real'"),
 ])

