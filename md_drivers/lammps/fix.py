@@ -43,7 +43,7 @@ class EquiforceFix:
         self.comm_cutoff = comm_cutoff
         self.margin = comm_cutoff - ghost_cutoff(potential)
         self.evaluator = HaloEvaluator(potential, skin=skin)
-        self.comm = self._mpi.COMM_WORLD
+        self.comm = _communicator(lmp, self._mpi)
         self.calls = self.atoms_evaluated = self.local_atoms = 0
         self.seconds = 0.0
         self.error: Optional[BaseException] = None
@@ -192,6 +192,12 @@ def attach(lmp: Any, potential: str | Path | DeployedPotential, elements: Sequen
     return fix
 
 
+def _communicator(lmp: Any, mpi: Any) -> Any:
+    """The MPI communicator of this LAMMPS instance (COMM_WORLD, or the one it was made on)."""
+    comm = lmp.get_mpi_comm()
+    return mpi.COMM_WORLD if comm is None else comm
+
+
 def _box(lmp: Any) -> tuple:
     """The LAMMPS cell (3, 3) as rows a, b, c (A), and for each direction whether this rank
     holds the whole periodic box along it (periodic, one rank along it in the grid)."""
@@ -232,7 +238,7 @@ def _comm_cutoff(lmp: Any) -> float:
     """The ghost cutoff LAMMPS uses now (A), as ``info communication`` reports it; read
     on rank 0 and broadcast (the library has no getter for it)."""
     _, mpi = import_lammps()
-    comm = mpi.COMM_WORLD
+    comm = _communicator(lmp, mpi)
     folder = comm.bcast(tempfile.mkdtemp(prefix="equiforce-lammps-") if comm.Get_rank() == 0
                         else None)
     report = Path(folder) / "info.txt"

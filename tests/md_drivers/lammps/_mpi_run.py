@@ -3,7 +3,7 @@
     mpiexec -n K python -m tests.md_drivers.lammps._mpi_run SPEC.json OUT.json
 
 SPEC: {"cases": [{"name", "potential" (path or name), "data" (LAMMPS data file),
-"elements", "masses", "processors" ("2 1 1"), "nve_steps" (0: run 0 only; else NVE from 300 K or
+"elements", "masses", "processors" ("2 1 1"), "ranks" (default: all), "nve_steps" (0: run 0 only; else NVE from 300 K or
 "temperature_K", "timestep_ps", total energy every 10 steps)}]}. Per case: potential
 energy (eV), forces by atom id (eV/A) and the virial (eV; from compute pressure NULL
 virial) after the run, positions by id, and the halo statistics.
@@ -19,10 +19,10 @@ from md_drivers.lammps._mpi import import_lammps
 NKTV2P_METAL = 1.6021765e6   # LAMMPS units metal: pressure (bar) * volume (A^3) per eV
 
 
-def run_case(case: dict, potential: str) -> dict:
+def run_case(case: dict, potential: str, comm=None) -> dict:
     lammps, mpi = import_lammps()
     lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"],
-                        comm=mpi.COMM_WORLD)
+                        comm=comm or mpi.COMM_WORLD)
     masses = "\n".join(f"mass {t} {m}" for t, m in enumerate(case["masses"], start=1))
     lmp.commands_string(f"""
 units metal
@@ -52,21 +52,20 @@ run {case["nve_steps"]}
     else:
         lmp.command("run 0")
     fix.raise_if_failed()
-    result = _report(lmp, fix, mpi)
-    if case.get("nve_steps") and mpi.COMM_WORLD.Get_rank() == 0:
+    result = _report(lmp, fix, comm or mpi.COMM_WORLD)
+    if case.get("nve_steps") and (comm or mpi.COMM_WORLD).Get_rank() == 0:
         result["step_and_total_energy"] = np.loadtxt(f"{case['data']}.energies").tolist()
     lmp.close()
     return result
 
 
-def _report(lmp, fix, mpi) -> dict:
+def _report(lmp, fix, comm) -> dict:
     natoms = int(lmp.get_natoms())
     forces = np.array(lmp.gather_atoms("f", 1, 3))
     positions = np.array(lmp.gather_atoms("x", 1, 3))
     thermo = lmp.last_thermo()   # get_thermo() does not evaluate compute references
     pressure = np.array([thermo[f"c_vp[{k}]"] for k in range(1, 7)])
     volume = thermo["Volume"]
-    comm = mpi.COMM_WORLD
     return {"energy": thermo["PotEng"],
             "forces": forces.reshape(natoms, 3).tolist(),
             "positions": positions.reshape(natoms, 3).tolist(),
@@ -76,10 +75,22 @@ def _report(lmp, fix, mpi) -> dict:
 
 
 def main(spec_path: str, out_path: str) -> None:
-    spec = json.loads(open(spec_path).read())
-    results = {case["name"]: run_case(case, case["potential"]) for case in spec["cases"]}
+    """Each case runs on its first ``case["ranks"]`` ranks (a sub-communicator; default all),
+    so one launch covers several rank counts; rank 0 of the world writes the results."""
     _, mpi = import_lammps()
-    if mpi.COMM_WORLD.Get_rank() == 0:
+    world = mpi.COMM_WORLD
+    spec = json.loads(open(spec_path).read())
+    results = {}
+    for case in spec["cases"]:
+        ranks = case.get("ranks", world.Get_size())
+        sub = world.Split(0 if world.Get_rank() < ranks else mpi.UNDEFINED, world.Get_rank())
+        if sub != mpi.COMM_NULL:
+            result = run_case(case, case["potential"], sub)
+            sub.Free()
+            if world.Get_rank() == 0:
+                results[case["name"]] = result
+        world.Barrier()
+    if world.Get_rank() == 0:
         with open(out_path, "w") as handle:
             json.dump(results, handle)
 

