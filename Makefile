@@ -57,7 +57,7 @@ demo: $(STAMP)
 	$(VENV)/bin/equiforce demo
 
 bench: $(STAMP)
-	cd benchmarks && ../$(PY) bench_model.py && ../$(PY) profile_model.py && ../$(PY) bench_precision.py && ../$(PY) bench_export.py && ../$(PY) bench_torchscript.py && ../$(PY) bench_openmm.py && ../$(PY) bench_md.py
+	cd benchmarks && ../$(PY) bench_model.py && ../$(PY) profile_model.py && ../$(PY) bench_precision.py && ../$(PY) bench_export.py && ../$(PY) bench_torchscript.py && ../$(PY) bench_openmm.py && ../$(PY) bench_md.py && ../$(PY) bench_lammps.py
 
 # Roughly an hour at the default sizes; pass options with BENCH_PEERS_ARGS="--sizes 108 864".
 bench-peers: $(STAMP) $(PEER_STAMPS)
