@@ -147,7 +147,9 @@ def load(path: str | Path, device: str | torch.device = "cpu",
         fast: for TorchScript files (the default): run the weights as a
             :class:`~potentials.FastPotential` (same function, 2-3x faster, bounded
             memory); ``False`` runs the file's TorchScript module itself. AOTInductor
-            packages always run as compiled.
+            packages always run as compiled. A file loaded again in the same process
+            (same path, inode, size and modification time) reuses the weights read the
+            first time; each call still returns its own model and metadata.
 
     Raises:
         FileNotFoundError: no file at ``path``.
