@@ -27,9 +27,10 @@ def nve(tmp_path, steps, dtype, structure="fcc-Cu:3x3x3"):
     return run_md(config, tmp_path / "nve", progress=False)
 
 
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("dtype", ["float64", pytest.param("float32", marks=pytest.mark.slow)])
 def test_nve_drift_reduced(tmp_path, dtype):
-    """0.5 ps of 32 atoms (the 10 ps run of 108 atoms is test_nve_drift_10ps, marked slow)."""
+    """0.5 ps of 32 atoms in float64 (float32, and the 10 ps run of 108 atoms in both
+    dtypes, test_nve_drift_10ps, are marked slow)."""
     summary = nve(tmp_path, 500, dtype, structure="fcc-Cu:2x2x2")
     assert abs(summary.drift_eV_per_atom_per_ps) < DRIFT_BOUND_EV_PER_ATOM_PER_PS
 

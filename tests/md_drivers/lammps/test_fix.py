@@ -168,6 +168,8 @@ def test_attach_refuses_bad_settings_naming_them():
                         "comm_modify cutoff 8.0\n")
     with pytest.raises(ValueError, match="unknown element 'Xx' for LAMMPS type 2"):
         attach(lmp, "cu-emt", ["Cu", "Xx"])
+    with pytest.raises(ValueError, match="the potential does not know Au \\(LAMMPS type 2\\)"):
+        attach(lmp, "cu-emt", ["Cu", "Au"])
     with pytest.raises(ValueError, match="2 atom type\\(s\\) but 1 element"):
         attach(lmp, "cu-emt", ["Cu"])
     with pytest.raises(ValueError, match="comm_modify cutoff 8 is too small .* = 20 A"):
