@@ -110,7 +110,7 @@ class HaloEvaluator:
             torch.as_tensor(numbers[kept], dtype=torch.long, device=self.device))
         atomic = _pruned_atomic_energies(self.model, self._hops, species, edge_index, vectors)
         own = atomic[:nlocal].sum()
-        needed = atomic[self._hops <= self.hops // 2].sum()  # energies that move local atoms
+        needed = atomic[self._moving].sum()  # the energies that depend on local atoms
         (grad_all,) = torch.autograd.grad(needed, pos, retain_graph=virial)
         forces = -grad_all[:nlocal].detach().to("cpu", torch.float64).numpy()
         w = None
@@ -139,6 +139,7 @@ class HaloEvaluator:
                                            self.cutoff + self.skin)
         kept, hops = _within_hops(edge_index, len(positions), nlocal, self.hops)
         self._hops = hops.to(self.device)
+        self._moving = self._hops <= self.hops // 2   # within L hops of the local atoms
         renumber = torch.full((len(positions),), -1, dtype=torch.long)
         renumber[kept] = torch.arange(len(kept))
         both = (renumber[edge_index[0]] >= 0) & (renumber[edge_index[1]] >= 0)

@@ -1,8 +1,11 @@
-"""Explicit periodic images, as LAMMPS gives a rank its ghost atoms (for halo tests)."""
+"""Explicit periodic images, as LAMMPS gives a rank its ghost atoms, and the reference all
+LAMMPS tests compare with: the ASE calculator on the periodic structure."""
 import itertools
 
 import numpy as np
 from ase import Atoms
+
+from md_drivers import EquiforceCalculator
 
 
 def with_images(atoms: Atoms, local: np.ndarray, reach: float):
@@ -32,3 +35,17 @@ def _distance_to_cell(position: np.ndarray, cell: np.ndarray) -> float:
     fractional = np.linalg.solve(cell.T, position)
     outside = np.clip(fractional, 0.0, 1.0)
     return float(np.linalg.norm(position - outside @ cell))
+
+
+def ase_reference(atoms: Atoms, potential):
+    """Energy (eV), forces (N, 3) eV/A and virial (3, 3) eV (``-stress * volume``) of the
+    periodic structure from the ASE calculator (its own neighbour list with cell shifts)."""
+    atoms = atoms.copy()
+    atoms.calc = EquiforceCalculator(potential, skin=0.0)
+    virial = -atoms.get_stress(voigt=False) * atoms.get_volume()
+    return atoms.get_potential_energy(), atoms.get_forces(), virial
+
+
+def lammps_order(virial: np.ndarray) -> np.ndarray:
+    """(3, 3) -> LAMMPS's (xx, yy, zz, xy, xz, yz)."""
+    return virial[[0, 1, 2, 0, 0, 1], [0, 1, 2, 1, 2, 2]]

@@ -2,6 +2,7 @@
 clear error and a non-zero exit (never a hang: each run has a timeout). An element the
 potential does not know takes the same path (checked in test_fix.py on one rank)."""
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,8 +50,6 @@ def bad_script(tmp_path, changes):
     ([("units           metal", "units           real")], ["Cu"], "'units real'"),
 ])
 def test_bad_input_stops_every_rank_with_a_clear_error(tmp_path, changes, elements, message):
-    import re
-
     script = bad_script(tmp_path, changes)
     result = equiforce_lammps(script, "--potential", "cu-emt", "--elements", *elements,
                               "--var", "N", "2", "--log", "none", cwd=tmp_path)

