@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test test-slow test-openmm-torch demo bench bench-peers clean
+.PHONY: install test test-slow test-openmm-torch demo bench bench-peers bench-train-peers clean
 
 # The openmm-torch environment: openmmtorch 1.5 needs torch 2.9.1 (a CUDA build from the
 # registry, ~3 GB download; it runs on the CPU). Only the TorchForce tests run there.
@@ -62,6 +62,12 @@ bench: $(STAMP)
 # Roughly an hour at the default sizes; pass options with BENCH_PEERS_ARGS="--sizes 108 864".
 bench-peers: $(STAMP) $(PEER_STAMPS)
 	$(PY) benchmarks/bench_peers.py $(BENCH_PEERS_ARGS)
+
+# Training under the same wall-clock budget (12 min per code by default; ~45 min in all);
+# options with BENCH_TRAIN_PEERS_ARGS="--budget 300 --codes equiforce nequip".
+BENCH_TRAIN_PEERS_ARGS ?=
+bench-train-peers: $(STAMP) $(PEER_STAMPS)
+	$(PY) benchmarks/bench_train_peers.py $(BENCH_TRAIN_PEERS_ARGS)
 
 clean:
 	rm -rf $(VENV) $(OMT_VENV) .venv-peers-* build *.egg-info

@@ -70,6 +70,11 @@ def _train(args: argparse.Namespace) -> int:
     print(f"{label} MAE: energy {metrics['energy_mae']:.2f} meV/atom, forces "
           f"{metrics['forces_mae']:.1f} meV/A"
           + (f", stress {metrics['stress_mae']:.2f} meV/A^3" if "stress_mae" in metrics else ""))
+    by_kind = result.test_metrics_by_kind if result.test_metrics else result.valid_metrics_by_kind
+    for kind, m in by_kind.items():
+        print(f"  {kind}: energy MAE {m['energy_mae']:.2f} meV/atom (mean signed "
+              f"{m['energy_me']:+.2f}), forces {m['forces_mae']:.1f} meV/A"
+              + (f", stress {m['stress_mae']:.2f} meV/A^3" if "stress_mae" in m else ""))
     print(f"deployed potential: {result.deployed_path}")
     return 0
 
@@ -87,7 +92,10 @@ def _data_emt(args: argparse.Namespace) -> int:
 
     return _write_data(args, generate_emt, EMTSettings(
         elements=tuple(args.elements), seed=args.seed, repeat=args.repeat,
-        frames_per_kind_and_temperature=args.frames, temperatures=tuple(args.temperatures)), "EMT")
+        frames_per_kind_and_temperature=args.frames, temperatures=tuple(args.temperatures),
+        kinds=tuple(args.kinds), structures_per_kind_and_temperature=args.structures,
+        alloy_fraction=None if args.alloy_fraction is None else tuple(args.alloy_fraction),
+        isolated_atoms=args.isolated_atoms), "EMT")
 
 
 def _data_xtb(args: argparse.Namespace) -> int:
@@ -141,6 +149,15 @@ def _parser() -> argparse.ArgumentParser:
     emt.add_argument("--temperatures", type=float, nargs="+",
                      default=[300.0, 600.0, 900.0, 1200.0, 1500.0])
     emt.add_argument("--repeat", type=int, default=2, help="cubic cells per side of bulk cells")
+    emt.add_argument("--kinds", nargs="+", default=["bulk", "vacancy", "surface", "strained"],
+                     help="structure kinds: bulk vacancy surface strained")
+    emt.add_argument("--structures", type=int, default=1,
+                     help="independent starting structures per kind and temperature")
+    emt.add_argument("--alloy-fraction", type=float, nargs=2, metavar=("LOW", "HIGH"),
+                     help="fraction of atoms not of the first element, drawn per structure")
+    emt.add_argument("--no-isolated-atoms", dest="isolated_atoms", action="store_false",
+                     help="leave out the one-atom frames that give training its reference "
+                          "energies")
     emt.add_argument("--seed", type=int, default=0)
     emt.set_defaults(func=_data_emt)
     xtb = sources.add_parser("xtb", help="a molecule with GFN2-xTB (tblite)")

@@ -25,6 +25,8 @@ CASES = {
     "cu_emt_eos.py": ["--points", "5"],
     "committee_md.py": ["--steps", "20", "--out", "{tmp}/committee"],
     "openmm_cu.py": ["--repeat", "2", "--steps", "20"],
+    "train_alloy.py": ["--minutes", "0.04", "--structures", "1", "--repeat", "1",
+                       "--channels", "4", "--out", "{tmp}/alloy"],
     "villin_mlmm.py": ["--steps", "4", "--minimize-iterations", "2", "--report-interval", "2",
                        "--out", "{tmp}/villin"],
 }
@@ -56,7 +58,7 @@ def test_every_example_has_a_case():
 
 # Examples with a test of their own below (run once, checked more closely).
 CHECKED_BELOW = {"build_and_check.py", "cu_emt_eos.py", "fast_path.py", "nve_cu.py",
-                 "villin_mlmm.py"}
+                 "train_alloy.py", "villin_mlmm.py"}
 
 
 @pytest.mark.parametrize("name", sorted(set(CASES) - CHECKED_BELOW))
@@ -109,3 +111,9 @@ def test_villin_mlmm_writes_a_trajectory(tmp_path):
     trajectory = mdtraj.load_dcd(str(tmp_path / "villin" / "trajectory.dcd"), top=villin_pdb())
     assert trajectory.n_frames == 2 and trajectory.n_atoms == 8867
     assert (tmp_path / "villin" / "thermo.csv").read_text().count("\n") == 3  # header + 2
+
+
+def test_train_alloy_reports_both_kinds_within_its_budget(tmp_path):
+    out = run_example("train_alloy.py", CASES["train_alloy.py"], tmp_path)
+    assert "held-out strained" in out and "held-out surface" in out and "mean signed" in out
+    assert (tmp_path / "alloy" / "run" / "parity_test.png").is_file()

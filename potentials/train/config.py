@@ -11,22 +11,51 @@ import yaml
 from ..config import PotentialConfig
 from ._config_checks import check_types, key_lines, line_of_error
 from .data import LabelKeys
+from .reference import REFERENCE_METHODS
 
 __all__ = ["DataSettings", "OptimSettings", "TrainConfig"]
 
 
 @dataclass(frozen=True)
 class DataSettings:
-    """Training data: an extxyz file or ASE database, label keys, split fractions."""
+    """Training data: an extxyz file or ASE database, label keys, split fractions, and
+    where the per-species reference energies come from (``"auto"``: the data's
+    isolated-atom frames when every species has one, else a least-squares fit; or
+    ``"isolated"`` / ``"fit"`` to insist; see :mod:`potentials.train.reference`).
+
+    ``test_path``: a second file whose frames are the test set (held-out frames made
+    apart from the training data, e.g. with other seeds); the split's test fraction must
+    then be 0."""
 
     path: str
     keys: LabelKeys = LabelKeys()
     split: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    reference_energies: str = "auto"
+    test_path: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.test_path is not None and self.split[2] != 0:
+            raise ValueError(f"data.test_path gives the test frames, so the split's test "
+                             f"fraction must be 0, got split {list(self.split)}")
+        if self.reference_energies not in REFERENCE_METHODS:
+            raise ValueError(f"data.reference_energies must be one of "
+                             f"{', '.join(REFERENCE_METHODS)}, got {self.reference_energies!r}")
 
 
 @dataclass(frozen=True)
 class OptimSettings:
-    """Optimisation: loss weights, AdamW, cosine learning-rate decay, clipping, EMA."""
+    """Optimisation: loss weights, AdamW, cosine learning-rate decay, clipping, EMA.
+
+    ``max_time`` (seconds of wall clock in the training loop, ``None`` for no limit) ends
+    the run when it is used up, after the batch in progress; the learning rate then
+    decays over the time budget (per batch) instead of over ``epochs``, and ``epochs``
+    remains an upper limit. A resumed run continues with the time left.
+
+    ``stage_two_fraction``: the last fraction of the budget (epochs or time) trains with
+    the energy weight ``stage_two_energy_weight`` instead of ``energy_weight`` (MACE's
+    "stage two"): forces are learnt first, then the energies are pinned; 0 switches it
+    off.
+    """
 
     epochs: int = 50
     batch_size: int = 4
@@ -40,8 +69,17 @@ class OptimSettings:
     ema_decay: float = 0.99
     seed: int = 0
     dtype: str = "float64"
+    max_time: float | None = None
+    stage_two_fraction: float = 0.0
+    stage_two_energy_weight: float = 100.0
 
     def __post_init__(self) -> None:
+        if not 0 <= self.stage_two_fraction < 1 or self.stage_two_energy_weight < 0:
+            raise ValueError("training.stage_two_fraction must be in [0, 1) and "
+                             "stage_two_energy_weight >= 0")
+        if self.max_time is not None and not self.max_time > 0:
+            raise ValueError(f"training.max_time must be a positive number of seconds, got "
+                             f"{self.max_time!r}")
         for name in ("epochs", "batch_size"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
                 raise ValueError(f"training.{name} must be an integer >= 1")
@@ -82,6 +120,8 @@ class TrainConfig:
         _only(keys, {f.name for f in dataclasses.fields(LabelKeys)}, "data.keys")
         path = data.pop("path")
         split = tuple(data.pop("split", (0.8, 0.1, 0.1)))
+        reference = data.pop("reference_energies", "auto")
+        test_path = data.pop("test_path", None)
         training = dict(raw.get("training", {}) or {})
         _only(training, {f.name for f in dataclasses.fields(OptimSettings)}, "training")
         check_types("training", OptimSettings, training)
@@ -90,7 +130,9 @@ class TrainConfig:
             model = PotentialConfig.from_dict(raw["model"])
         except ValueError as error:
             raise ValueError(f"model.{str(error).removeprefix('PotentialConfig: ')}") from None
-        return cls(data=DataSettings(str(path), LabelKeys(**keys), split), model=model,
+        return cls(data=DataSettings(str(path), LabelKeys(**keys), split, reference,
+                                     None if test_path is None else str(test_path)),
+                   model=model,
                    training=OptimSettings(**training),
                    output=str(raw.get("output", "runs/train")))
 
@@ -117,7 +159,9 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {"data": {"path": str(self.data.path), "keys": dataclasses.asdict(self.data.keys),
-                         "split": list(self.data.split)},
+                         "split": list(self.data.split),
+                         "reference_energies": self.data.reference_energies,
+                         "test_path": self.data.test_path},
                 "model": self.model.to_dict(), "training": dataclasses.asdict(self.training),
                 "output": self.output}
 

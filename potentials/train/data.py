@@ -30,23 +30,28 @@ class LabelKeys:
     conventions load without editing: each key is also looked up with MACE's ``REF_``
     prefix (``REF_energy``, ``REF_forces``, ``REF_stress``); stress may be 6 (Voigt), 9 or
     3x3 numbers; without a stress, a ``virial`` (NequIP) or ``REF_virials`` (MACE), in eV,
-    gives ``stress = -virial / volume``.
+    gives ``stress = -virial / volume``. ``config_type`` names the ``atoms.info`` key
+    whose value (bulk, slab, ...) the error report is split by; frames without it are
+    ``"unlabelled"``.
     """
 
     energy: str = "energy"
     forces: str = "forces"
     stress: str = "stress"
     virial: str = "virial"
+    config_type: str = "config_type"
 
 
 @dataclass(frozen=True)
 class Frame:
-    """One labelled structure: energy (eV), forces (N, 3) eV/A, stress (3, 3) eV/A^3 or None."""
+    """One labelled structure: energy (eV), forces (N, 3) eV/A, stress (3, 3) eV/A^3 or
+    None, and its configuration kind (``None`` when the data names none)."""
 
     atoms: Atoms
     energy: float
     forces: np.ndarray
     stress: Optional[np.ndarray]
+    config_type: Optional[str] = None
 
 
 def read_frames(path: str | Path, keys: LabelKeys = LabelKeys(),
@@ -116,7 +121,9 @@ def _frame(atoms: Atoms, keys: LabelKeys, species, source: str, index: int) -> F
             names = ", ".join(chemical_symbols[z] for z in unknown)
             raise DataError(f"{where}: element(s) {names} outside the model's species "
                             f"{', '.join(chemical_symbols[z] for z in species)}")
-    return Frame(atoms=atoms, energy=energy, forces=forces, stress=stress)
+    kind = atoms.info.get(keys.config_type)
+    return Frame(atoms=atoms, energy=energy, forces=forces, stress=stress,
+                 config_type=None if kind is None else str(kind))
 
 
 def _label(atoms: Atoms, key: str, place: str):

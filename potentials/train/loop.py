@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -17,13 +17,15 @@ from ..files import atomic_path, strict_json
 from ..checkpoint import save_checkpoint
 from ..config import PotentialConfig
 from ..export import export
-from ..graph import AtomicGraph, atoms_to_graph, batch_graphs
 from ..model import EquivariantPotential
+from ._batches import Batches, evaluate
 from ._ema import ParameterEMA
+from ._schedule import Budget, cosine_lr
 from .config import TrainConfig
 from .data import (Frame, average_num_neighbors, data_hash, fit_reference_energies, force_rms,
                    read_frames, split_indices)
-from .metrics import ErrorAccumulator, Targets, loss_terms
+from .metrics import loss_terms
+from .reference import ReferenceEnergies, is_isolated_atom, reference_energies
 from .report import parity_plot
 
 __all__ = ["TrainResult", "train", "fitted_model_config"]
@@ -38,7 +40,8 @@ class TrainResult:
     """What a finished training run produced (metrics in meV/atom, meV/A, meV/A^3).
 
     ``test_metrics`` is empty when the split has no test frames; ``valid_metrics`` are
-    the best epoch's errors on the validation frames."""
+    the best epoch's errors on the validation frames. The ``*_by_kind`` metrics split them
+    by configuration kind (empty when the data names no kinds)."""
 
     output: Path
     deployed_path: Path
@@ -47,57 +50,40 @@ class TrainResult:
     epochs: int
     wall_seconds: float
     history: list[dict[str, float]]
+    test_metrics_by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    valid_metrics_by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
-def fitted_model_config(config: PotentialConfig, frames: Sequence[Frame]) -> PotentialConfig:
-    """``config`` with reference energies, neighbour count and energy scale from ``frames``."""
-    shifts = fit_reference_energies(frames, config.species)
+def fitted_model_config(config: PotentialConfig, frames: Sequence[Frame],
+                        reference: Optional[ReferenceEnergies] = None) -> PotentialConfig:
+    """``config`` with reference energies, neighbour count and energy scale from ``frames``.
+
+    ``reference`` gives the per-species energies; without it they are fitted to ``frames``
+    by least squares."""
+    shifts = (reference.energies if reference is not None
+              else fit_reference_energies(frames, config.species))
     return config.replace(atomic_energy_shifts=tuple(float(s) for s in shifts),
                           avg_num_neighbors=average_num_neighbors(frames, config.cutoff),
                           energy_scale=max(force_rms(frames), 1e-3))
 
 
-class _Batches:
-    """Graphs (neighbour lists built once) and labels for a set of frames."""
-
-    def __init__(self, frames: Sequence[Frame], config: PotentialConfig, dtype: torch.dtype):
-        self.graphs = [atoms_to_graph(f.atoms, config.cutoff, config.species, dtype=dtype)
-                       for f in frames]
-        self.frames = list(frames)
-        self.dtype = dtype
-
-    def __len__(self) -> int:
-        return len(self.graphs)
-
-    def batch(self, indices: Sequence[int]) -> tuple[AtomicGraph, Targets]:
-        frames = [self.frames[i] for i in indices]
-        zeros = np.zeros((3, 3))
-        targets = Targets(
-            energy=torch.tensor([f.energy for f in frames], dtype=self.dtype),
-            forces=torch.tensor(np.concatenate([f.forces for f in frames]), dtype=self.dtype),
-            stress=torch.tensor(np.stack([zeros if f.stress is None else f.stress for f in frames]),
-                                dtype=self.dtype),
-            has_stress=torch.tensor([f.stress is not None and f.atoms.pbc.all() for f in frames]))
-        return batch_graphs([self.graphs[i] for i in indices]), targets
-
-
-def _evaluate(model: torch.nn.Module, data: _Batches, batch_size: int) -> dict[str, float]:
-    errors = ErrorAccumulator()
-    for start in range(0, len(data), batch_size):
-        graph, targets = data.batch(range(start, min(start + batch_size, len(data))))
-        errors.add(model(*graph.model_inputs()), targets, graph)
-    return errors.result()
-
-
-def _train_epoch(model, optimizer, ema, data: _Batches, config: TrainConfig, epoch: int) -> float:
+def _train_epoch(model, optimizer, ema, data: Batches, config: TrainConfig, epoch: int,
+                 budget: Budget) -> float:
+    """One pass over the data (cut short when the time budget ends); the mean batch loss."""
     settings = config.training
     order = np.random.default_rng([settings.seed, epoch]).permutation(len(data))
     model.train()
-    total = 0.0
+    total, batches = 0.0, 0
     for start in range(0, len(order), settings.batch_size):
+        if settings.max_time is not None:
+            for group in optimizer.param_groups:
+                group["lr"] = cosine_lr(budget.progress(), settings.lr,
+                                        settings.lr * settings.final_lr_fraction)
         graph, targets = data.batch(order[start:start + settings.batch_size])
         terms = loss_terms(model(*graph.model_inputs()), targets, graph)
-        loss = (settings.energy_weight * terms["energy"] + settings.forces_weight * terms["forces"]
+        stage_two = budget.progress() >= 1.0 - settings.stage_two_fraction > 0
+        energy_weight = settings.stage_two_energy_weight if stage_two else settings.energy_weight
+        loss = (energy_weight * terms["energy"] + settings.forces_weight * terms["forces"]
                 + settings.stress_weight * terms["stress"])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -105,7 +91,11 @@ def _train_epoch(model, optimizer, ema, data: _Batches, config: TrainConfig, epo
         optimizer.step()
         ema.update(model)
         total += float(loss.detach())
-    return total / max(1, -(-len(order) // settings.batch_size))
+        batches += 1
+        budget.batches_done += 1
+        if budget.out_of_time():
+            break
+    return total / max(1, batches)
 
 
 # What a training run writes into its output directory.
@@ -149,13 +139,19 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
     out.mkdir(parents=True, exist_ok=True)
     settings = config.training
     dtype = getattr(torch, settings.dtype)
-    frames = read_frames(config.data.path, config.data.keys, config.model.species)
+    all_frames = read_frames(config.data.path, config.data.keys, config.model.species)
+    # isolated atoms give reference energies; they carry nothing else to learn or test
+    frames = [f for f in all_frames if not is_isolated_atom(f, config.model.cutoff)]
     train_idx, valid_idx, test_idx = split_indices(len(frames), config.data.split, settings.seed)
     if len(train_idx) == 0 or len(valid_idx) == 0:
         raise ValueError(f"{config.data.path}: {len(frames)} frames leave no training or "
                          f"validation frames with split {config.data.split}")
     train_frames = [frames[i] for i in train_idx]
-    model_config = fitted_model_config(config.model, train_frames)
+    reference = reference_energies(all_frames, config.model.species, config.model.cutoff,
+                                   config.data.reference_energies, fit_frames=train_frames)
+    log.info("reference energies (%s): %s", reference.method, _by_symbol(
+        config.model.symbols, reference.energies))
+    model_config = fitted_model_config(config.model, train_frames, reference)
     torch.manual_seed(settings.seed)
     model = EquivariantPotential(model_config, dtype=dtype)
     ema = ParameterEMA(model, settings.ema_decay)
@@ -164,21 +160,30 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
                                   weight_decay=settings.weight_decay)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
         optimizer, T_max=settings.epochs, eta_min=settings.lr * settings.final_lr_fraction)
-    state = {"epoch": 0, "best_valid": float("inf"), "history": []}
+    state = {"epoch": 0, "best_valid": float("inf"), "history": [], "loop_seconds": 0.0}
     if resume:
         state = _restore(out / "last.pt", model, ema, optimizer, scheduler, config)
-    train_data = _Batches(train_frames, model_config, dtype)
-    valid_data = _Batches([frames[i] for i in valid_idx], model_config, dtype)
+    train_data = Batches(train_frames, model_config, dtype)
+    valid_data = Batches([frames[i] for i in valid_idx], model_config, dtype)
     log.info("training on %d frames, validating on %d, testing on %d", len(train_idx),
              len(valid_idx), len(test_idx))
+    batches_per_epoch = -(-len(train_data) // settings.batch_size)
+    budget = Budget(settings.epochs, batches_per_epoch, settings.max_time,
+                    spent_before=state.get("loop_seconds", 0.0))
+    budget.batches_done = state["epoch"] * batches_per_epoch
     epochs = tqdm(range(state["epoch"] + 1, settings.epochs + 1), desc="train", unit="epoch",
                   disable=not progress, initial=state["epoch"], total=settings.epochs)
     for epoch in epochs:
+        if budget.out_of_time():
+            log.info("time budget of %.0f s used up after %d epochs", settings.max_time,
+                     state["epoch"])
+            break
         lr = optimizer.param_groups[0]["lr"]
-        train_loss = _train_epoch(model, optimizer, ema, train_data, config, epoch)
-        scheduler.step()
+        train_loss = _train_epoch(model, optimizer, ema, train_data, config, epoch, budget)
+        if settings.max_time is None:
+            scheduler.step()
         ema_model = ema.averaged_into(model, averaged).eval()
-        valid = _evaluate(ema_model, valid_data, settings.batch_size)
+        valid, _ = evaluate(ema_model, valid_data, settings.batch_size)
         row = {"epoch": epoch, "lr": lr, "train_loss": train_loss,
                **{f"valid_{k}": v for k, v in valid.items()}}
         state["history"].append(row)
@@ -187,33 +192,47 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
             state["best_valid"] = score
             save_checkpoint(out / "best.pt", ema_model, epoch=epoch, valid_metrics=valid)
         state["epoch"] = epoch
+        state["loop_seconds"] = budget.seconds()
         _save_last(out / "last.pt", model, ema, optimizer, scheduler, state, config)
         _write_csv(out / "log.csv", state["history"])
         epochs.set_postfix(loss=f"{train_loss:.3g}", F_rmse=f"{valid['forces_rmse']:.1f}meV/A")
-    return _finish(config, out, frames, (train_idx, valid_idx, test_idx), model_config, dtype,
-                   state, time.perf_counter() - started)
+    return _finish(config, out, (all_frames, frames), (train_idx, valid_idx, test_idx),
+                   model_config, reference, dtype, state, time.perf_counter() - started)
 
 
-def _finish(config, out, frames, splits, model_config, dtype, state, seconds) -> TrainResult:
+def _finish(config, out, frames, splits, model_config, reference, dtype, state,
+            seconds) -> TrainResult:
     from ..checkpoint import load_checkpoint
 
+    all_frames, frames = frames
     best, payload = load_checkpoint(out / "best.pt")
     best.eval()
+    size = config.training.batch_size
+    valid_data = Batches([frames[i] for i in splits[1]], model_config, dtype)
+    _, valid_by_kind = evaluate(best, valid_data, size)
     test_frames = [frames[i] for i in splits[2]]
+    if config.data.test_path is not None:
+        test_frames = [f for f in read_frames(config.data.test_path, config.data.keys,
+                                              config.model.species)
+                       if not is_isolated_atom(f, config.model.cutoff)]
     if test_frames:
-        test_data = _Batches(test_frames, model_config, dtype)
-        test = _evaluate(best, test_data, config.training.batch_size)
+        test_data = Batches(test_frames, model_config, dtype)
+        test, test_by_kind = evaluate(best, test_data, size)
         parity_plot(best, test_data, out / "parity_test.png")
     else:
         log.warning("no test split (split %s): only validation errors are reported, and "
                     "they are labelled as such", list(config.data.split))
-        test = {}
-        parity_plot(best, _Batches([frames[i] for i in splits[1]], model_config, dtype),
-                    out / "parity_valid.png")
-    provenance = {"data_path": str(config.data.path), "data_sha256": data_hash(frames),
+        test, test_by_kind = {}, {}
+        parity_plot(best, valid_data, out / "parity_valid.png")
+    _log_by_kind("test" if test else "validation", test_by_kind if test else valid_by_kind)
+    provenance = {"data_path": str(config.data.path), "data_sha256": data_hash(all_frames),
                   "num_frames": {"train": len(splits[0]), "valid": len(splits[1]),
-                                 "test": len(splits[2])},
+                                 "test": len(test_frames)},
                   "test_metrics": test or None, "valid_metrics": payload["valid_metrics"],
+                  "test_metrics_by_kind": test_by_kind or None,
+                  "valid_metrics_by_kind": valid_by_kind or None,
+                  "reference_energies": {"method": reference.method, "eV": _by_symbol(
+                      model_config.symbols, reference.energies)},
                   "best_epoch": payload["epoch"], "epochs": state["epoch"],
                   "train_config": config.to_dict(), "training_seconds": seconds,
                   "closest_pairs_A": closest_pairs((frames[i].atoms for i in splits[0]),
@@ -221,9 +240,23 @@ def _finish(config, out, frames, splits, model_config, dtype, state, seconds) ->
     deployed = export(best, out / "deployed.pt", provenance=provenance)
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(strict_json({"test": test or None, "valid": payload["valid_metrics"],
+                                    "test_by_kind": test_by_kind or None,
+                                    "valid_by_kind": valid_by_kind or None,
                                     "best_epoch": payload["epoch"]}))
     return TrainResult(out, deployed, test, payload["valid_metrics"], state["epoch"], seconds,
-                       state["history"])
+                       state["history"], test_by_kind, valid_by_kind)
+
+
+def _by_symbol(symbols: Sequence[str], energies) -> dict[str, float]:
+    return {symbol: float(e) for symbol, e in zip(symbols, energies)}
+
+
+def _log_by_kind(split: str, by_kind: dict[str, dict[str, float]]) -> None:
+    """One line per configuration kind: energy MAE and mean signed error, force MAE."""
+    for kind, m in by_kind.items():
+        log.info("%s %s: energy MAE %.2f meV/atom (mean signed %+.2f), forces MAE %.1f meV/A%s",
+                 split, kind, m["energy_mae"], m["energy_me"], m["forces_mae"],
+                 f", stress MAE {m['stress_mae']:.2f} meV/A^3" if "stress_mae" in m else "")
 
 
 def _save_last(path, model, ema, optimizer, scheduler, state, config) -> None:
@@ -245,8 +278,8 @@ def _restore(path: Path, model, ema, optimizer, scheduler, config: TrainConfig) 
     return payload["train_state"]
 
 
-# settings a resume may change: more epochs extend the run; the output is where it is
-_RESUMABLE = ("training.epochs", "output")
+# settings a resume may change: more epochs or time extend the run; the output is where it is
+_RESUMABLE = ("training.epochs", "training.max_time", "output")
 
 
 def _refuse_changed_settings(path: Path, saved: dict[str, Any], now: dict[str, Any]) -> None:

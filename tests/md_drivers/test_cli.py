@@ -42,8 +42,16 @@ def test_data_emt_writes_labelled_extxyz(tmp_path):
     assert main(["data", "emt", str(out), "--frames", "1", "--temperatures", "300",
                  "--repeat", "1", "--seed", "2"]) == 0
     frames = read_frames(out, species=(29,))
-    assert len(frames) == 4  # bulk, vacancy, surface, strained
+    assert [f.config_type for f in frames] == ["bulk", "vacancy", "surface", "strained",
+                                               "isolated_atom"]
     assert sum(f.stress is not None for f in frames) == 3  # the surface has no stress label
+    alloy = tmp_path / "cuau.extxyz"
+    assert main(["data", "emt", str(alloy), "--elements", "Cu", "Au", "--frames", "1",
+                 "--temperatures", "300", "--kinds", "surface", "--structures", "2",
+                 "--alloy-fraction", "0.5", "0.5", "--no-isolated-atoms"]) == 0
+    frames = read_frames(alloy, species=(29, 79))
+    assert [f.config_type for f in frames] == ["surface", "surface"]
+    assert all((f.atoms.numbers == 79).sum() == 18 for f in frames)   # half of 36 atoms
 
 
 def test_data_xtb_writes_labelled_molecule_frames(tmp_path):

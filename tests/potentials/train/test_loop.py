@@ -16,7 +16,8 @@ from potentials.train.data import split_indices
 @pytest.fixture(scope="module")
 def tiny_data(tmp_path_factory):
     frames = generate_emt(EMTSettings(frames_per_kind_and_temperature=2, temperatures=(300.0, 900.0),
-                                      repeat=1, equilibration_steps=10, stride=5))
+                                      repeat=1, equilibration_steps=10, stride=5,
+                                      isolated_atoms=False))   # least-squares references
     return write_frames(tmp_path_factory.mktemp("data") / "cu.extxyz", frames)
 
 
@@ -51,10 +52,10 @@ def test_resume_reproduces_the_uninterrupted_run_exactly(tiny_data, tmp_path, mo
     loop = importlib.import_module("potentials.train.loop")
     original = loop._train_epoch
 
-    def crash_at_epoch_3(model, optimizer, ema, data, config, epoch):
+    def crash_at_epoch_3(model, optimizer, ema, data, config, epoch, budget):
         if epoch == 3:
             raise KeyboardInterrupt
-        return original(model, optimizer, ema, data, config, epoch)
+        return original(model, optimizer, ema, data, config, epoch, budget)
 
     monkeypatch.setattr(loop, "_train_epoch", crash_at_epoch_3)
     with pytest.raises(KeyboardInterrupt):
@@ -139,6 +140,7 @@ def test_without_a_test_split_the_errors_are_labelled_validation(tiny_data, tmp_
     assert main(["train", str(config_file)]) == 0
     out = capsys.readouterr().out
     assert "validation (no test split) MAE" in out and "test MAE" not in out
+    assert "meV/atom (mean signed" in out          # the errors of each configuration kind
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert metrics["test"] is None and metrics["valid"]["forces_mae"] > 0
     assert (tmp_path / "run" / "parity_valid.png").is_file()

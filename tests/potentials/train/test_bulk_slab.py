@@ -1,0 +1,99 @@
+"""Training on Cu-Au bulk + slab data with isolated atoms: reference energies equal EMT's
+free-atom energies, and the per-configuration-kind errors are correct (checked against
+labels shifted by known constants). One trained model serves every test."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from ase import Atoms
+from ase.calculators.emt import EMT
+
+from potentials import load
+from potentials.testing import evaluate
+from potentials.train import read_frames, train
+from potentials.train._batches import Batches, evaluate as evaluate_errors
+from potentials.train.reference import reference_energies
+
+from ._bulk_slab import bulk_slab_config, write_bulk_slab
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bulk_slab")
+    data = write_bulk_slab(root / "train.extxyz")
+    heldout = write_bulk_slab(root / "heldout.extxyz", seed=1, isolated_atoms=False)
+    result = train(bulk_slab_config(data, root / "run", test_path=heldout, epochs=1),
+                   progress=False)
+    return result, heldout
+
+
+def test_the_report_splits_errors_by_kind_in_every_output(trained):
+    result, heldout = trained
+    by_kind = result.test_metrics_by_kind
+    assert set(by_kind) == {"strained", "surface"}        # isolated atoms are not test frames
+    assert "stress_mae" in by_kind["strained"] and "stress_mae" not in by_kind["surface"]
+    stored = json.loads((result.output / "metrics.json").read_text())["test_by_kind"]
+    provenance = load(result.deployed_path).metadata["provenance"]
+    for kind, metrics in by_kind.items():
+        assert stored[kind] == pytest.approx(metrics)
+        assert provenance["test_metrics_by_kind"][kind] == pytest.approx(metrics)
+    assert provenance["num_frames"]["test"] == len(read_frames(heldout))
+    # the overall error is the frame-weighted mean of the kinds' errors
+    counts = {kind: sum(f.config_type == kind for f in read_frames(heldout)) for kind in by_kind}
+    mean = sum(counts[k] * by_kind[k]["energy_me"] for k in by_kind) / sum(counts.values())
+    assert result.test_metrics["energy_me"] == pytest.approx(mean)
+
+
+def test_a_constant_shift_per_kind_is_reported_as_that_shift(trained):
+    """Shift every reference energy by a per-kind constant per atom: the model's signed
+    error per kind moves by minus that constant, its MAE equals it, forces do not move."""
+    result, heldout = trained
+    model = load(result.deployed_path)
+    frames = read_frames(heldout)
+    shift = {"strained": 0.25, "surface": -0.4}                  # eV/atom, far above the error
+    moved = [dataclasses.replace(f, energy=f.energy + shift[f.config_type] * len(f.atoms))
+             for f in frames]
+    config = model.config
+
+    def errors(frames):
+        return evaluate_errors(model, Batches(frames, config, torch.float64), 4)[1]
+
+    before, after = errors(frames), errors(moved)
+    for kind, value in shift.items():
+        assert after[kind]["energy_me"] == pytest.approx(before[kind]["energy_me"] - 1e3 * value)
+        assert after[kind]["energy_mae"] == pytest.approx(1e3 * abs(value), abs=
+                                                          before[kind]["energy_mae"])
+        assert after[kind]["forces_mae"] == before[kind]["forces_mae"]
+    assert np.isclose(after["strained"]["energy_me"] - after["surface"]["energy_me"],
+                      before["strained"]["energy_me"] - before["surface"]["energy_me"] - 650)
+
+
+def emt_free_atom(symbol):
+    atoms = Atoms(symbol, positions=[[0.0, 0.0, 0.0]])
+    atoms.calc = EMT()
+    return atoms.get_potential_energy()
+
+
+def test_trained_model_has_emts_free_atom_energies(trained):
+    result, _ = trained
+    model = load(result.deployed_path)
+    expected = [emt_free_atom("Cu"), emt_free_atom("Au")]
+    np.testing.assert_allclose(model.config.atomic_energy_shifts, expected, atol=1e-12)
+    provenance = model.metadata["provenance"]["reference_energies"]
+    assert provenance == {"method": "isolated", "eV": pytest.approx({"Cu": expected[0],
+                                                                     "Au": expected[1]})}
+    for symbol, energy in zip(("Cu", "Au"), expected):            # the model's free atom
+        atom = Atoms(symbol, positions=[[1.0, 2.0, 3.0]], cell=np.eye(3) * 20, pbc=True)
+        assert evaluate(model, atom)["energy"] == pytest.approx(energy, abs=1e-12)
+
+
+def test_without_isolated_atoms_auto_fits_and_isolated_is_refused(tmp_path):
+    frames = read_frames(write_bulk_slab(tmp_path / "d.extxyz", isolated_atoms=False,
+                                         structures=1))
+    assert reference_energies(frames, (29, 79), 4.0).method == "fit"
+    with pytest.raises(ValueError, match="no isolated-atom frame.*Cu, Au"):
+        reference_energies(frames, (29, 79), 4.0, "isolated")
+    one_cu = read_frames(write_bulk_slab(tmp_path / "i.extxyz", structures=1))[-2:-1]
+    assert reference_energies(frames + one_cu, (29, 79), 4.0).method == "fit"  # Au has none
