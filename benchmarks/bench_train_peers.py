@@ -281,8 +281,9 @@ def main() -> None:
         results[code] = {"errors": errors(predictions, data["files"]["test"]),
                          **{k: predictions.get(k) for k in ("settings", "train_seconds", "epochs",
                                                            "batches", "wall_seconds_total")}}
+        recipe = "" if code != "equiforce" or args.recipe == "default" else f"-{args.recipe}"
         parity_plot(code, predictions, data["files"]["test"],
-                    IMAGES / f"train-peers-{args.system}-{code}.png")
+                    IMAGES / f"train-peers-{args.system}-{code}{recipe}.png")
         print(code, json.dumps(results[code]["errors"]), flush=True)
         save_results("train-peers", {"budget_seconds": args.budget, "system": args.system,
                                      "recipe": args.recipe, "data": data, "results": results},

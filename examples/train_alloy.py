@@ -1,6 +1,7 @@
 """Train a Cu-Au potential on bulk and slab frames under a time budget; errors per kind.
 
-    python examples/train_alloy.py [--minutes 5] [--structures 4] [--repeat 3] [--out runs/alloy]
+    python examples/train_alloy.py [--minutes 5] [--structures 4] [--repeat 3]
+        [--temperatures 300 600 900 1200] [--channels 32] [--out runs/alloy]
 
 Generates EMT reference data (random Cu-Au alloys with 10-50% Au: strained bulk cells and
 (111) slabs, 300-1200 K, one isolated atom per element for the reference energies) and a
@@ -17,9 +18,10 @@ from potentials.datasets import EMTSettings, generate_emt, write_frames
 from potentials.train import DataSettings, OptimSettings, TrainConfig, train
 
 
-def alloy_data(path: Path, seed: int, structures: int, repeat: int, isolated: bool) -> Path:
-    settings = EMTSettings(elements=("Cu", "Au"), kinds=("strained", "surface"), repeat=repeat,
-                           temperatures=(300.0, 600.0, 900.0, 1200.0),
+def alloy_data(path: Path, seed: int, args, isolated: bool) -> Path:
+    structures = args.structures if isolated else max(1, args.structures // 2)
+    settings = EMTSettings(elements=("Cu", "Au"), kinds=("strained", "surface"),
+                           repeat=args.repeat, temperatures=tuple(args.temperatures),
                            frames_per_kind_and_temperature=2,
                            structures_per_kind_and_temperature=structures,
                            alloy_fraction=(0.1, 0.5), isolated_atoms=isolated, seed=seed)
@@ -32,15 +34,16 @@ def main() -> None:
     parser.add_argument("--structures", type=int, default=4,
                         help="starting structures per kind and temperature (2 frames each)")
     parser.add_argument("--repeat", type=int, default=3, help="bulk cells: repeat^3 x 4 atoms")
+    parser.add_argument("--temperatures", type=float, nargs="+",
+                        default=[300.0, 600.0, 900.0, 1200.0], help="Langevin temperatures (K)")
     parser.add_argument("--channels", type=int, default=32)
     parser.add_argument("--out", type=Path, default=Path("runs/alloy"))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     args.out.mkdir(parents=True, exist_ok=True)
-    data = alloy_data(args.out / "data.extxyz", 0, args.structures, args.repeat, True)
-    heldout = alloy_data(args.out / "heldout.extxyz", 1, max(1, args.structures // 2),
-                         args.repeat, False)
+    data = alloy_data(args.out / "data.extxyz", 0, args, True)
+    heldout = alloy_data(args.out / "heldout.extxyz", 1, args, False)
     config = TrainConfig(
         data=DataSettings(str(data), split=(0.9, 0.1, 0.0), test_path=str(heldout)),
         model=PotentialConfig(species=(29, 79), cutoff=5.0, l_max=1, channels=args.channels,

@@ -25,8 +25,8 @@ CASES = {
     "cu_emt_eos.py": ["--points", "5"],
     "committee_md.py": ["--steps", "20", "--out", "{tmp}/committee"],
     "openmm_cu.py": ["--repeat", "2", "--steps", "20"],
-    "train_alloy.py": ["--minutes", "0.04", "--structures", "1", "--repeat", "1",
-                       "--channels", "4", "--out", "{tmp}/alloy"],
+    "train_alloy.py": ["--minutes", "0.03", "--structures", "2", "--repeat", "1",
+                       "--temperatures", "600", "--channels", "4", "--out", "{tmp}/alloy"],
     "villin_mlmm.py": ["--steps", "4", "--minimize-iterations", "2", "--report-interval", "2",
                        "--out", "{tmp}/villin"],
 }

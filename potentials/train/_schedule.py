@@ -5,13 +5,21 @@ import math
 import time
 from typing import Optional
 
-__all__ = ["Budget", "cosine_lr"]
+__all__ = ["Budget", "cosine_lr", "energy_weight"]
 
 
 def cosine_lr(progress: float, lr: float, final_lr: float) -> float:
     """Cosine decay from ``lr`` at progress 0 to ``final_lr`` at progress 1."""
     progress = min(max(progress, 0.0), 1.0)
     return final_lr + (lr - final_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def energy_weight(settings, progress: float) -> float:
+    """The energy loss weight at ``progress``: ``stage_two_energy_weight`` in the last
+    ``stage_two_fraction`` of the budget, else ``energy_weight`` (``OptimSettings``)."""
+    if settings.stage_two_fraction > 0 and progress >= 1.0 - settings.stage_two_fraction:
+        return settings.stage_two_energy_weight
+    return settings.energy_weight
 
 
 class Budget:

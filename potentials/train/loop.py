@@ -20,7 +20,7 @@ from ..export import export
 from ..model import EquivariantPotential
 from ._batches import Batches, evaluate
 from ._ema import ParameterEMA
-from ._schedule import Budget, cosine_lr
+from ._schedule import Budget, cosine_lr, energy_weight
 from .config import TrainConfig
 from .data import (Frame, average_num_neighbors, data_hash, fit_reference_energies, force_rms,
                    read_frames, split_indices)
@@ -81,9 +81,8 @@ def _train_epoch(model, optimizer, ema, data: Batches, config: TrainConfig, epoc
                                         settings.lr * settings.final_lr_fraction)
         graph, targets = data.batch(order[start:start + settings.batch_size])
         terms = loss_terms(model(*graph.model_inputs()), targets, graph)
-        stage_two = budget.progress() >= 1.0 - settings.stage_two_fraction > 0
-        energy_weight = settings.stage_two_energy_weight if stage_two else settings.energy_weight
-        loss = (energy_weight * terms["energy"] + settings.forces_weight * terms["forces"]
+        loss = (energy_weight(settings, budget.progress()) * terms["energy"]
+                + settings.forces_weight * terms["forces"]
                 + settings.stress_weight * terms["stress"])
         optimizer.zero_grad(set_to_none=True)
         loss.backward()

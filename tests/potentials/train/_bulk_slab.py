@@ -4,7 +4,7 @@ from potentials.datasets import EMTSettings, generate_emt, write_frames
 from potentials.train import DataSettings, OptimSettings, TrainConfig
 
 
-def write_bulk_slab(path, seed=0, isolated_atoms=True, structures=2):
+def write_bulk_slab(path, seed=0, isolated_atoms=True, structures=1):
     frames = generate_emt(EMTSettings(
         elements=("Cu", "Au"), kinds=("strained", "surface"), temperatures=(300.0, 900.0),
         frames_per_kind_and_temperature=2, structures_per_kind_and_temperature=structures,

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from potentials import load
-from potentials.train._schedule import Budget, cosine_lr
+from potentials.train import OptimSettings
+from potentials.train._schedule import Budget, cosine_lr, energy_weight
 
 from ._bulk_slab import bulk_slab_config, write_bulk_slab
 
@@ -14,6 +15,13 @@ from ._bulk_slab import bulk_slab_config, write_bulk_slab
 def test_cosine_lr_runs_from_lr_to_final_lr():
     assert cosine_lr(0.0, 1.0, 0.1) == 1.0 and cosine_lr(1.0, 1.0, 0.1) == pytest.approx(0.1)
     assert cosine_lr(0.5, 1.0, 0.1) == pytest.approx(0.55) and cosine_lr(2.0, 1.0, 0.1) == 0.1
+
+
+def test_stage_two_weighs_energies_only_in_the_last_fraction():
+    settings = OptimSettings(energy_weight=1.0, stage_two_fraction=0.25,
+                             stage_two_energy_weight=100.0)
+    assert [energy_weight(settings, p) for p in (0.0, 0.74, 0.75, 1.0)] == [1, 1, 100, 100]
+    assert energy_weight(OptimSettings(energy_weight=2.0), 1.0) == 2.0   # off by default
 
 
 def test_budget_progress_is_the_binding_limit():
