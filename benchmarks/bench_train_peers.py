@@ -120,6 +120,7 @@ def _write_equiforce_predictions(run: Path, test_file: str, output: Path, wall: 
     import csv
 
     from ase.io import read
+    from ase.stress import full_3x3_to_voigt_6_stress
 
     from potentials import load
     from potentials.files import atomic_path, strict_json
@@ -130,7 +131,7 @@ def _write_equiforce_predictions(run: Path, test_file: str, output: Path, wall: 
     frames = []
     for index, atoms in enumerate(read(test_file, ":")):
         out = evaluate(model, atoms)
-        stress = out["stress"][[0, 1, 2, 1, 0, 0], [0, 1, 2, 2, 2, 1]].tolist()
+        stress = full_3x3_to_voigt_6_stress(out["stress"]).tolist()
         frames.append({"index": index, "config_type": atoms.info["config_type"],
                        "energy": out["energy"], "forces": out["forces"].tolist(),
                        "stress": stress if atoms.pbc.all() else None})

@@ -196,10 +196,10 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
         _write_csv(out / "log.csv", state["history"])
         epochs.set_postfix(loss=f"{train_loss:.3g}", F_rmse=f"{valid['forces_rmse']:.1f}meV/A")
     return _finish(config, out, (all_frames, frames), (train_idx, valid_idx, test_idx),
-                   model_config, reference, dtype, state, time.perf_counter() - started)
+                   model_config, reference, valid_data, state, time.perf_counter() - started)
 
 
-def _finish(config, out, frames, splits, model_config, reference, dtype, state,
+def _finish(config, out, frames, splits, model_config, reference, valid_data: Batches, state,
             seconds) -> TrainResult:
     from ..checkpoint import load_checkpoint
 
@@ -207,7 +207,6 @@ def _finish(config, out, frames, splits, model_config, reference, dtype, state,
     best, payload = load_checkpoint(out / "best.pt")
     best.eval()
     size = config.training.batch_size
-    valid_data = Batches([frames[i] for i in splits[1]], model_config, dtype)
     _, valid_by_kind = evaluate(best, valid_data, size)
     test_frames = [frames[i] for i in splits[2]]
     if config.data.test_path is not None:
@@ -215,7 +214,7 @@ def _finish(config, out, frames, splits, model_config, reference, dtype, state,
                                               config.model.species)
                        if not is_isolated_atom(f, config.model.cutoff)]
     if test_frames:
-        test_data = Batches(test_frames, model_config, dtype)
+        test_data = Batches(test_frames, model_config, valid_data.dtype)
         test, test_by_kind = evaluate(best, test_data, size)
         parity_plot(best, test_data, out / "parity_test.png")
     else:
