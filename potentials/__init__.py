@@ -3,7 +3,9 @@
 Units: Angstrom, eV, eV/A, stress in eV/A^3 with ASE's sign and Voigt order.
 """
 from ._metadata import FORMAT_VERSION, ModelFileError
+from ._ops import OPS
 from .config import PotentialConfig
+from .convert import convert_ops
 from .deployed import DeployedPotential, load
 from .export import export
 from .fast import EdgeChunking, FastPotential
@@ -19,10 +21,12 @@ __all__ = [
     "EquivariantPotential",
     "FastPotential",
     "ModelFileError",
+    "OPS",
     "PotentialConfig",
     "VerletNeighborList",
     "atoms_to_graph",
     "batch_graphs",
+    "convert_ops",
     "export",
     "load",
     "neighbor_list",

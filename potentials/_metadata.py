@@ -6,9 +6,13 @@ from typing import Any, Optional
 
 import torch
 
+from ._ops import OPS
 from .config import PotentialConfig
 
-FORMAT_VERSION = 1
+# The newest format this equiforce reads. Version 2 added ``ops`` (the equivariant-ops
+# backend); a file is written with the lowest version that describes it (1 for e3nn
+# weights), so older releases still read e3nn files and refuse cueq ones by version.
+FORMAT_VERSION = 2
 FORMATS = ("torchscript", "aotinductor")
 METADATA_KEY = "equiforce_metadata.json"
 OUTPUT_NAMES = ("energy", "atomic_energies", "forces", "virial", "stress")
@@ -22,12 +26,19 @@ class ModelFileError(ValueError):
 
 
 def build_metadata(config: PotentialConfig, fmt: str, dtype: torch.dtype, device: str,
-                   provenance: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-    """Everything a consumer needs to use the file without the Python package."""
+                   provenance: Optional[dict[str, Any]] = None, ops: str = "e3nn",
+                   methods: Optional[dict[str, str]] = None) -> dict[str, Any]:
+    """Everything a consumer needs to use the file without the Python package.
+
+    ``ops`` is the backend whose weights the file holds; ``methods`` cuEquivariance's
+    method per block kind (cueq files only).
+    """
     return {
         "kind": "equiforce-potential",
-        "format_version": FORMAT_VERSION,
+        "format_version": 1 if ops == "e3nn" else 2,
         "format": fmt,
+        "ops": ops,
+        "cueq_methods": dict(methods or {}),
         "species": list(config.species),
         "symbols": list(config.symbols),
         "cutoff": config.cutoff,
@@ -58,6 +69,10 @@ def validate_metadata(metadata: Any, path: str) -> dict[str, Any]:
             f"(up to {FORMAT_VERSION}); upgrade equiforce to load it")
     if metadata["format"] not in FORMATS:
         raise ModelFileError(f"{path}: unknown format {metadata['format']!r}")
+    metadata.setdefault("ops", "e3nn")   # version 1 files are e3nn
+    if metadata["ops"] not in OPS:
+        raise ModelFileError(f"{path}: unknown equivariant-ops backend {metadata['ops']!r} "
+                             f"(this equiforce knows {', '.join(OPS)})")
     return metadata
 
 
@@ -65,7 +80,7 @@ def _versions() -> dict[str, str]:
     from importlib import metadata as importlib_metadata
 
     versions = {"torch": torch.__version__}
-    for package in ("equiforce", "e3nn"):
+    for package in ("equiforce", "e3nn", "cuequivariance", "cuequivariance-torch"):
         try:
             versions[package] = importlib_metadata.version(package)
         except importlib_metadata.PackageNotFoundError:

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 import yaml
 
 from .files import atomic_path
 from ._metadata import ModelFileError
+from ._ops_convert import transfer_weights
 from .config import PotentialConfig
 from .model import EquivariantPotential
 
@@ -23,14 +24,17 @@ def save_checkpoint(path: str | Path, model: EquivariantPotential, **extra: Any)
     """Write config, weights and ``extra`` (optimizer state, epoch, ...) atomically."""
     payload = {"kind": CHECKPOINT_KIND, "version": CHECKPOINT_VERSION,
                "config": model.config.to_dict(), "model_state": model.state_dict(),
+               "ops": model.ops,
                "dtype": str(next(model.parameters()).dtype).replace("torch.", ""), **extra}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return Path(path)
 
 
-def load_checkpoint(path: str | Path) -> tuple[EquivariantPotential, dict[str, Any]]:
-    """The model stored in a checkpoint, and the whole checkpoint dictionary."""
+def load_checkpoint(path: str | Path, ops: Optional[str] = None
+                    ) -> tuple[EquivariantPotential, dict[str, Any]]:
+    """The model stored in a checkpoint (on the CPU, with the ``ops`` backend; default the
+    one it was saved with), and the whole checkpoint dictionary."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint")
@@ -43,9 +47,10 @@ def load_checkpoint(path: str | Path) -> tuple[EquivariantPotential, dict[str, A
     if payload.get("version", 0) > CHECKPOINT_VERSION:
         raise ModelFileError(f"{path}: checkpoint version {payload['version']} is newer than "
                              f"this equiforce reads ({CHECKPOINT_VERSION})")
+    saved_ops = payload.get("ops", "e3nn")
     model = EquivariantPotential(PotentialConfig.from_dict(payload["config"]),
-                                 dtype=getattr(torch, payload["dtype"]))
-    model.load_state_dict(payload["model_state"])
+                                 dtype=getattr(torch, payload["dtype"]), ops=ops or saved_ops)
+    transfer_weights(payload["model_state"], saved_ops, model)
     return model, payload
 
 

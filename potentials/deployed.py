@@ -15,6 +15,8 @@ from torch import Tensor
 from ._device import checked_device
 from ._metadata import METADATA_KEY, OUTPUT_NAMES, ModelFileError, validate_metadata
 from ._mkl_vml import warm_up_vml
+from ._ops import resolve_ops
+from ._ops_convert import transfer_weights
 from ._weights import load_weights
 from .config import PotentialConfig
 from .fast import FastPotential
@@ -35,8 +37,11 @@ class DeployedPotential:
         metadata: the file's metadata (species, cutoff, dtype, config, provenance, ...);
             ``dtype`` is the one this potential computes in.
         format: what runs: ``"fast"`` (:class:`~potentials.FastPotential`, the default of
-            :func:`load` and :meth:`from_model`), ``"eager"`` (the e3nn model),
-            ``"torchscript"`` or ``"aotinductor"`` (the file's own module).
+            :func:`load` and :meth:`from_model` with e3nn ops), ``"eager"`` (an
+            :class:`~potentials.EquivariantPotential`: e3nn, or cuEquivariance with
+            ``ops="cueq"``), ``"torchscript"`` or ``"aotinductor"`` (the file's own module).
+        ops: the equivariant-ops backend that runs, ``"e3nn"`` or ``"cueq"``
+            (``metadata["ops"]``).
         path: the file it was loaded from (None for an in-memory model).
         jit_optimize: whether TorchScript's graph executor may profile and re-optimise
             the module (TorchScript files only). Off by default on CPU: no profiling
@@ -59,23 +64,34 @@ class DeployedPotential:
         self.cutoff = float(metadata["cutoff"])
         self.species = tuple(int(z) for z in metadata["species"])
 
+    @property
+    def ops(self) -> str:
+        return self.metadata.get("ops", "e3nn")
+
     @classmethod
     def from_model(cls, model: EquivariantPotential, dtype: Optional[torch.dtype] = None,
-                   device: str | torch.device = "cpu", fast: bool = True) -> "DeployedPotential":
+                   device: str | torch.device = "cpu", fast: bool = True,
+                   ops: Optional[str] = None) -> "DeployedPotential":
         """Wrap a copy of an in-memory model (eval mode, in ``dtype`` on ``device``).
 
-        ``fast`` (default): run it as a :class:`~potentials.FastPotential` (same function,
-        2-3x faster, memory bounded for large systems); ``False``: the e3nn model itself.
+        ``ops``: the backend to run (``"e3nn"``, ``"cueq"``; None: the device's default,
+        e3nn on CPU), the weights converted from the model's. With e3nn, ``fast``
+        (default) runs it as a :class:`~potentials.FastPotential` (same function, 2-3x
+        faster, memory bounded for large systems); ``False``: the e3nn model itself. A
+        cuEquivariance model always runs as itself (format ``"eager"``).
         """
         from ._metadata import build_metadata
+        from .convert import convert_ops
 
         dtype = dtype or next(model.parameters()).dtype
         device = checked_device(device)
-        fmt = "fast" if fast else "eager"
+        ops = resolve_ops(ops, device)
+        fast = fast and ops == "e3nn"
         copied = (FastPotential.from_model(model, dtype, device) if fast
-                  else model.clone(dtype, device).eval())
-        metadata = build_metadata(model.config, "eager", dtype, str(device))
-        return cls(copied, metadata, fmt, device)
+                  else convert_ops(model, ops, device, dtype).eval())
+        metadata = build_metadata(model.config, "eager", dtype, str(device), ops=ops,
+                                  methods=getattr(copied, "cueq_methods", None))
+        return cls(copied, metadata, "fast" if fast else "eager", device)
 
     @property
     def module(self) -> Any:
@@ -96,13 +112,13 @@ class DeployedPotential:
         return {name: value.detach() for name, value in zip(OUTPUT_NAMES, out)}
 
     def eager_model(self) -> EquivariantPotential:
-        """The e3nn model with this potential's weights (for ``"fast"`` and ``"eager"``):
-        the reference implementation, and what TorchScript needs."""
+        """The :class:`EquivariantPotential` with this potential's weights (for ``"fast"``
+        and ``"eager"``; e3nn for ``"fast"``): what TorchScript needs."""
         if not isinstance(self._function, EquivariantPotential):
             raise ValueError(f"{self.path}: a {self.format} potential has no eager model")
         if not isinstance(self._function, FastPotential):
             return self._function
-        model = EquivariantPotential(self._function.config, self.dtype, self.device)
+        model = EquivariantPotential(self._function.config, self.dtype, self.device, ops="e3nn")
         return load_weights(model, self._function.state_dict()).eval()
 
     def __reduce__(self):
@@ -111,7 +127,7 @@ class DeployedPotential:
         if self.path is not None:
             dtype = None if self.format == "aotinductor" else self.metadata["dtype"]
             return load, (str(self.path), str(self.device), self.jit_optimize, dtype,
-                          self.format == "fast")
+                          self.format in ("fast", "eager"), self.ops)
         state = {name: value.cpu() for name, value in self._function.state_dict().items()}
         return _unpickle_in_memory, (self.metadata, state, str(self.device), self.format)
 
@@ -123,16 +139,17 @@ class DeployedPotential:
 
 def _unpickle_in_memory(metadata: dict[str, Any], state: dict[str, Tensor], device: str,
                         fmt: str) -> DeployedPotential:
-    kind = FastPotential if fmt == "fast" else EquivariantPotential
-    function = kind(PotentialConfig.from_dict(metadata["config"]),
-                    getattr(torch, metadata["dtype"]), device)
-    load_weights(function, state).eval()
+    config, dtype = PotentialConfig.from_dict(metadata["config"]), getattr(torch, metadata["dtype"])
+    ops = metadata.get("ops", "e3nn")
+    function = (FastPotential(config, dtype, device) if fmt == "fast"
+                else EquivariantPotential(config, dtype, device, ops=ops))
+    transfer_weights(state, ops, function).eval()
     return DeployedPotential(function, metadata, fmt, torch.device(device))
 
 
 def load(path: str | Path, device: str | torch.device = "cpu",
          jit_optimize: Optional[bool] = None, dtype: Optional[torch.dtype | str] = None,
-         fast: bool = True) -> DeployedPotential:
+         fast: bool = True, ops: Optional[str] = None) -> DeployedPotential:
     """Load a TorchScript (.pt) or AOTInductor (.pt2) file written by :func:`export`, or a
     shipped potential by name (``load("cu-emt")``, see :mod:`potentials.pretrained`).
 
@@ -147,16 +164,22 @@ def load(path: str | Path, device: str | torch.device = "cpu",
         fast: for TorchScript files (the default): run the weights as a
             :class:`~potentials.FastPotential` (same function, 2-3x faster, bounded
             memory); ``False`` runs the file's TorchScript module itself. AOTInductor
-            packages always run as compiled. A file loaded again in the same process
+            packages always run as compiled. ``fast`` applies to e3nn ops only. A file
+            loaded again in the same process
             (same path, inode, size and modification time) reuses the weights read the
             first time; each call still returns its own model and metadata.
+        ops: the equivariant-ops backend to run the weights with, ``"e3nn"`` or
+            ``"cueq"``, whichever the file holds (converted, :func:`potentials.convert_ops`);
+            None: the device's default (e3nn on CPU; cueq on CUDA where its kernels import).
+            With ``fast=False`` or an AOTInductor package the file's own backend runs, and
+            naming another one is an error.
 
     Raises:
         FileNotFoundError: no file at ``path``.
         ValueError: ``device`` is unknown or not available here (CUDA on a CPU machine).
         ModelFileError: truncated or corrupted file, a file that is not an equiforce
             potential, one written by a newer format version, an AOTInductor package
-            compiled for another device or dtype, or a dtype change without ``fast``.
+            compiled for another device or dtype, or a dtype or ops change without ``fast``.
     """
     device = checked_device(device)
     path = _resolve(path)
@@ -164,10 +187,10 @@ def load(path: str | Path, device: str | torch.device = "cpu",
     dtype = _as_dtype(dtype)
     if any(name.endswith(f"extra/{METADATA_KEY}") for name in names):
         if fast:
-            return _fast_from_file(path, device, jit_optimize, dtype)
-        return _same_dtype(_load_torchscript(path, device, jit_optimize), dtype)
+            return _weights_from_file(path, device, jit_optimize, dtype, resolve_ops(ops, device))
+        return _same_ops(_same_dtype(_load_torchscript(path, device, jit_optimize), dtype), ops)
     if any("aotinductor" in name for name in names):
-        return _same_dtype(_load_aotinductor(path, device), dtype)
+        return _same_ops(_same_dtype(_load_aotinductor(path, device), dtype), ops)
     raise ModelFileError(f"{path}: not an equiforce potential (a zip archive without "
                          f"equiforce metadata)")
 
@@ -180,17 +203,22 @@ def _as_dtype(dtype: Optional[torch.dtype | str]) -> Optional[torch.dtype]:
     return getattr(torch, dtype)
 
 
-def _fast_from_file(path: Path, device: torch.device, jit_optimize: Optional[bool],
-                    dtype: Optional[torch.dtype]) -> DeployedPotential:
-    """A TorchScript file's weights in a new :class:`FastPotential` (built with float64
-    constants, then cast; one model build, not an e3nn model first)."""
+def _weights_from_file(path: Path, device: torch.device, jit_optimize: Optional[bool],
+                       dtype: Optional[torch.dtype], ops: str) -> DeployedPotential:
+    """A TorchScript file's weights, converted to ``ops``, in a new :class:`FastPotential`
+    (e3nn) or cuEquivariance :class:`EquivariantPotential` (built with float64 constants,
+    then cast; one model build)."""
     state, metadata = _torchscript_weights(path, device)
     metadata = copy.deepcopy(metadata)   # the cached one stays as read
     dtype = dtype or getattr(torch, metadata["dtype"])
     metadata["dtype"] = str(dtype).replace("torch.", "")
-    fast = FastPotential(PotentialConfig.from_dict(metadata["config"]), dtype, device)
-    load_weights(fast, state)   # copies: the cached tensors are never shared
-    return DeployedPotential(fast, metadata, "fast", device, path, jit_optimize)
+    config = PotentialConfig.from_dict(metadata["config"])
+    model = (FastPotential(config, dtype, device) if ops == "e3nn"
+             else EquivariantPotential(config, dtype, device, ops=ops).eval())
+    transfer_weights(state, metadata["ops"], model)  # copies: cached tensors are never shared
+    metadata["ops"], metadata["cueq_methods"] = ops, dict(model.cueq_methods)
+    fmt = "fast" if ops == "e3nn" else "eager"
+    return DeployedPotential(model, metadata, fmt, device, path, jit_optimize)
 
 
 def _torchscript_weights(path: Path, device: torch.device) -> tuple[dict[str, Tensor], dict]:
@@ -216,6 +244,15 @@ def _same_dtype(deployed: DeployedPotential, dtype: Optional[torch.dtype]) -> De
             f"{deployed.path}: the {deployed.format} file holds a {deployed.metadata['dtype']} "
             f"model; load it with fast=True (TorchScript files) or export it again with "
             f"dtype={dtype}")
+    return deployed
+
+
+def _same_ops(deployed: DeployedPotential, ops: Optional[str]) -> DeployedPotential:
+    if ops is not None and ops != deployed.ops:
+        raise ModelFileError(
+            f"{deployed.path}: the {deployed.format} file runs {deployed.ops} ops; load it "
+            f"with fast=True (TorchScript files: weights converted) or export it again with "
+            f"ops={ops!r}")
     return deployed
 
 

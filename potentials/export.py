@@ -10,6 +10,8 @@ import torch
 
 from .files import atomic_path
 from ._metadata import FORMATS, METADATA_KEY, build_metadata
+from ._ops import resolve_ops
+from .convert import convert_ops
 from .model import EquivariantPotential
 
 __all__ = ["export"]
@@ -19,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def export(model: EquivariantPotential, path: str | Path, format: str = "torchscript",
            dtype: Optional[torch.dtype] = None, device: str | torch.device = "cpu",
-           provenance: Optional[dict[str, Any]] = None) -> Path:
+           provenance: Optional[dict[str, Any]] = None, ops: Optional[str] = None) -> Path:
     """Export ``model`` (energy, forces, virial and stress in one call) to ``path``.
 
     Args:
@@ -31,6 +33,9 @@ def export(model: EquivariantPotential, path: str | Path, format: str = "torchsc
         dtype: dtype of the deployed file (default: the model's).
         device: device the file is prepared for.
         provenance: training information stored in the metadata (data hash, metrics, ...).
+        ops: the equivariant-ops backend of the file, ``"e3nn"`` or ``"cueq"`` (default:
+            the model's own); the weights are converted (:func:`potentials.convert_ops`)
+            and the metadata records the backend (``ops``) and cuEquivariance's methods.
 
     Returns:
         The path written. Load it with :func:`potentials.load`.
@@ -39,9 +44,12 @@ def export(model: EquivariantPotential, path: str | Path, format: str = "torchsc
         raise ValueError(f"unknown export format {format!r}; use one of {FORMATS}")
     dtype = dtype or next(model.parameters()).dtype
     device_name = str(torch.device(device))
-    prepared = model.clone(dtype, device).eval()
-    metadata = json.dumps(build_metadata(model.config, format, dtype, device_name, provenance))
-    log.info("exporting %s model (%s, %s) to %s", format, dtype, device_name, path)
+    ops = model.ops if ops is None else resolve_ops(ops, device)
+    prepared = convert_ops(model, ops, device, dtype).eval()
+    metadata = json.dumps(build_metadata(model.config, format, dtype, device_name, provenance,
+                                         prepared.ops, prepared.cueq_methods))
+    log.info("exporting %s model (%s ops, %s, %s) to %s", format, prepared.ops, dtype,
+             device_name, path)
     with atomic_path(path) as tmp:
         if format == "torchscript":
             _write_torchscript(prepared, tmp, metadata)

@@ -6,7 +6,7 @@ from typing import Optional, Tuple
 import torch
 from torch import Tensor
 
-from ._weights import load_weights
+from ._ops_convert import transfer_weights
 from .config import PotentialConfig
 from .model import EquivariantPotential
 from .nn.fast_interaction import EdgeChunking, FastConvolution
@@ -40,7 +40,7 @@ class FastPotential(EquivariantPotential):
                  device: Optional[torch.device | str] = None,
                  chunking: EdgeChunking = EdgeChunking()) -> None:
         with without_tensor_product_code():  # replaced below, so never called
-            super().__init__(config, dtype, device)
+            super().__init__(config, dtype, device, ops="e3nn")
         self.chunking = chunking
         for layer in self.layers:
             layer.convolution = FastConvolution(layer.convolution, chunking)
@@ -54,10 +54,10 @@ class FastPotential(EquivariantPotential):
                    device: Optional[torch.device | str] = None,
                    chunking: EdgeChunking = EdgeChunking()) -> "FastPotential":
         """A fast copy of ``model`` (its weights, in ``dtype`` on ``device``; default the
-        model's own)."""
+        model's own). ``model`` may use either backend (``ops``)."""
         first = next(model.parameters())
         fast = cls(model.config, dtype or first.dtype, device or first.device, chunking)
-        load_weights(fast, model.state_dict())
+        transfer_weights(model.state_dict(), model.ops, fast)
         return fast
 
     def clone(self, dtype: Optional[torch.dtype] = None,

@@ -10,8 +10,10 @@ from torch import Tensor, nn
 
 from ._dtype import building_in_float64
 from ._mkl_vml import warm_up_vml
+from ._ops import cueq_methods, resolve_ops
 from .config import PotentialConfig
 from .nn import BesselBasis, InteractionLayer, PolynomialEnvelope
+from .nn._cueq import CueqSphericalHarmonics, cueq_linear
 from .nn._irreps import feature_irreps, spherical_irreps
 
 __all__ = ["EquivariantPotential"]
@@ -20,7 +22,7 @@ _NUM_ELEMENTS = 119
 
 
 class EquivariantPotential(nn.Module):
-    """NequIP/MACE-family potential built on e3nn.
+    """NequIP/MACE-family potential built on e3nn (or cuEquivariance, same function).
 
     The total energy is a sum of atomic energies; forces ``-dE/dr`` and the stress
     ``(1/V) dE/d(strain)`` come from one autograd pass inside :meth:`forward` through a
@@ -30,33 +32,45 @@ class EquivariantPotential(nn.Module):
         config: the validated hyper-parameters.
         dtype: parameter dtype (float64 for training and checks, float32 for fast MD).
         device: where parameters live.
+        ops: the equivariant operations: ``"e3nn"`` (e3nn's tensor products) or
+            ``"cueq"`` (cuEquivariance's: its CUDA kernels on a CUDA device where
+            ``cuequivariance_ops_torch`` imports, else its pure-torch ``"naive"`` method,
+            chosen when the model is built). None: ``"cueq"`` on CUDA with the kernels,
+            ``"e3nn"`` otherwise. Weights convert between the two with
+            :func:`potentials.convert_ops`; the attribute ``ops`` says which one this is.
     """
 
     def __init__(self, config: PotentialConfig, dtype: torch.dtype = torch.float64,
-                 device: Optional[torch.device | str] = None) -> None:
+                 device: Optional[torch.device | str] = None, ops: Optional[str] = None) -> None:
         super().__init__()
         warm_up_vml()  # e3nn's constants and the first forward use threaded VML ops
         self.config = config
         self.cutoff = float(config.cutoff)
         self.num_species = len(config.species)
+        self.ops = resolve_ops(ops, device)
+        methods = cueq_methods(device) if self.ops == "cueq" else None
+        self.cueq_methods = methods or {}
         with building_in_float64():
-            self._build(config)
+            self._build(config, methods)
         self.to(dtype=dtype, device=device)
 
     def clone(self, dtype: Optional[torch.dtype] = None,
               device: Optional[torch.device | str] = None) -> "EquivariantPotential":
-        """A new model with the same config and weights (default: same dtype and device).
+        """A new model with the same config, backend and weights (default: same dtype and
+        device; a cuEquivariance model picks its methods for the new device).
 
         Rebuilt from the config rather than deep-copied: e3nn keeps scripted functions
         that some torch versions refuse to copy.
         """
+        from ._ops_convert import transfer_weights
+
         first = next(self.parameters())
         copied = EquivariantPotential(self.config, dtype=dtype or first.dtype,
-                                      device=device or first.device)
-        copied.load_state_dict(self.state_dict())
+                                      device=device or first.device, ops=self.ops)
+        transfer_weights(self.state_dict(), self.ops, copied)
         return copied.train(self.training)
 
-    def _build(self, config: PotentialConfig) -> None:
+    def _build(self, config: PotentialConfig, methods: Optional[Dict[str, str]]) -> None:
         type_of_z = torch.full((_NUM_ELEMENTS,), -1, dtype=torch.long)
         type_of_z[list(config.species)] = torch.arange(len(config.species))
         self.register_buffer("type_of_z", type_of_z)
@@ -64,7 +78,9 @@ class EquivariantPotential(nn.Module):
         self.energy_scale = float(config.energy_scale)
         irreps_sh = spherical_irreps(config.l_max, config.parity)
         hidden = feature_irreps(config.channels, config.l_max, config.parity)
-        self.spherical_harmonics = o3.SphericalHarmonics(irreps_sh, True, "component")
+        self.spherical_harmonics = (
+            o3.SphericalHarmonics(irreps_sh, True, "component") if methods is None
+            else CueqSphericalHarmonics(config.l_max, methods["spherical_harmonics"]))
         self.radial_basis = BesselBasis(config.cutoff, config.num_radial)
         self.envelope = PolynomialEnvelope(config.cutoff, config.envelope_exponent)
         self.embedding = nn.Embedding(self.num_species, config.channels)
@@ -76,9 +92,10 @@ class EquivariantPotential(nn.Module):
             layer = InteractionLayer(irreps, irreps_sh, hidden, self.num_species,
                                      config.correlation, config.num_radial,
                                      config.radial_hidden, config.avg_num_neighbors,
-                                     first=index == 0, last=last)
+                                     first=index == 0, last=last, methods=methods)
             self.layers.append(layer)
-            self.readouts.append(_readout(layer.irreps_out, config.readout_hidden, last))
+            self.readouts.append(_readout(layer.irreps_out, config.readout_hidden, last,
+                                          methods))
             irreps = layer.irreps_out
 
     def species_index(self, atomic_numbers: Tensor) -> Tensor:
@@ -159,8 +176,11 @@ def _zeros_if_none(grad: Optional[Tensor], like: Tensor) -> Tensor:
     return grad
 
 
-def _readout(irreps: o3.Irreps, hidden: int, last: bool) -> nn.Module:
+def _readout(irreps: o3.Irreps, hidden: int, last: bool,
+             methods: Optional[Dict[str, str]]) -> nn.Module:
     """Per-atom energy from layer features: linear for inner layers, an MLP for the last."""
     if last:
         return FullyConnectedNet([irreps.dim, hidden, 1], torch.nn.functional.silu)
-    return o3.Linear(irreps, o3.Irreps("0e"))
+    if methods is None:
+        return o3.Linear(irreps, o3.Irreps("0e"))
+    return cueq_linear(irreps, o3.Irreps("0e"), methods["linear"])

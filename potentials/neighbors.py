@@ -38,9 +38,11 @@ def _check_backend(backend: str) -> None:
         raise ValueError(f"unknown neighbour-list backend {backend!r}; use one of {BACKENDS}")
 
 
-def _as_inputs(positions: Tensor, cell, pbc: PBC) -> Tuple[Tensor, Tensor, Tensor]:
+def _as_inputs(positions: Tensor, cell, pbc: PBC,
+               check_finite: bool = True) -> Tuple[Tensor, Tensor, Tensor]:
     """Validate shapes and return detached positions (N, 3), cell (3, 3) in the dtype and
-    on the device of ``positions``, and pbc (3,) bool on that device."""
+    on the device of ``positions``, and pbc (3,) bool on that device. The finiteness
+    check (a host synchronisation) can be left to the caller."""
     if positions.ndim != 2 or positions.shape[1] != 3 or not positions.is_floating_point():
         raise ValueError(
             f"positions must be a float tensor of shape (N, 3), got {positions.dtype} "
@@ -53,7 +55,7 @@ def _as_inputs(positions: Tensor, cell, pbc: PBC) -> Tuple[Tensor, Tensor, Tenso
         raise ValueError(f"cell must have shape (3, 3), got {tuple(cell.shape)}")
     if pbc.shape != (3,):
         raise ValueError(f"pbc must have 3 entries, got shape {tuple(pbc.shape)}")
-    if not bool(torch.isfinite(positions).all() & torch.isfinite(cell).all()):
+    if check_finite and not bool(torch.isfinite(positions).all() & torch.isfinite(cell).all()):
         raise ValueError("positions and cell must be finite (found NaN or inf)")
     return positions, cell, pbc
 
@@ -142,27 +144,38 @@ def neighbor_list(
 
 
 class VerletNeighborList:
-    """Neighbour list with a Verlet skin, for MD.
+    """Neighbour list with a Verlet skin, for MD, on the device of the positions.
 
     Keeps the pairs within ``cutoff + skin`` and rebuilds them only when some atom has
     moved by more than ``skin / 2`` since the last build (raw displacement of the
     positions as given, so wrapping an atom back into the box forces a rebuild), or
     when the cell, pbc, atom count or atomic numbers change. Until then no pair can
-    enter the cutoff sphere unnoticed, and each call filters the cached pairs to
-    ``|D| < cutoff`` with the current positions, so the result equals a fresh
-    ``neighbor_list`` exactly (as a set of (i, j, S), in mirrored order). ``skin = 0``
-    rebuilds every call. The cache holds each pair once and filters that half.
+    enter the cutoff sphere unnoticed. The cache holds each pair once and lives on the
+    device of the positions.
+
+    With ``compact=True`` each call keeps the cached pairs with ``|D| < cutoff`` for the
+    current positions, so the result equals a fresh ``neighbor_list`` exactly (as a set of
+    (i, j, S), in mirrored order); finding them needs the host (a data-dependent size).
+    With ``compact=False`` every cached pair is returned (``|D| < cutoff + skin``):
+    equiforce potentials give exactly the same energies, forces and stress from it, since
+    their smooth envelope is exactly zero (with a zero gradient) beyond the cutoff. Then a
+    call that does not rebuild synchronises with the host once, for the rebuild decision
+    (one boolean). The default compacts on the CPU, where it is cheap, and not elsewhere
+    (a GPU). ``skin = 0`` rebuilds every call.
 
     Attributes:
         n_builds: number of full rebuilds so far.
     """
 
-    def __init__(self, cutoff: float, skin: float = 0.5, backend: str = "vesin"):
+    def __init__(self, cutoff: float, skin: float = 0.5, backend: str = "vesin",
+                 compact: Optional[bool] = None):
         """
         Args:
             cutoff: Angstrom, > 0.
             skin: Angstrom, >= 0.
             backend: one of ``BACKENDS``, used for the rebuilds.
+            compact: filter the cached pairs to the cutoff on every call (None: on the
+                CPU only).
         """
         _check_backend(backend)
         if not cutoff > 0:
@@ -172,6 +185,7 @@ class VerletNeighborList:
         self.cutoff = float(cutoff)
         self.skin = float(skin)
         self.backend = backend
+        self.compact = compact
         self.n_builds = 0
         self.reset()
 
@@ -190,8 +204,8 @@ class VerletNeighborList:
     ) -> Tuple[Tensor, Tensor]:
         """Neighbour list within ``cutoff``, same arguments and result as ``neighbor_list``
         plus ``atomic_numbers`` ((N,) int tensor), which only serves to detect a change
-        of system."""
-        positions, cell, pbc = _as_inputs(positions, cell, pbc)
+        of system. (With ``compact=False``: the pairs within ``cutoff + skin``.)"""
+        positions, cell, pbc = _as_inputs(positions, cell, pbc, check_finite=False)
         atomic_numbers = torch.as_tensor(atomic_numbers, device=positions.device)
         if atomic_numbers.shape != positions.shape[:1]:
             raise ValueError(
@@ -199,10 +213,11 @@ class VerletNeighborList:
                 f"got {tuple(atomic_numbers.shape)}"
             )
         if self._needs_rebuild(positions, cell, pbc, atomic_numbers):
-            self._build(positions, cell, pbc, atomic_numbers)
+            self._build(positions, cell, pbc, atomic_numbers)  # validates finiteness
         pairs, shifts, shift_vectors = self._pairs, self._shifts, self._shift_vectors
         assert pairs is not None and shifts is not None and shift_vectors is not None
-        if self.skin == 0.0:  # built with the cutoff itself: nothing to filter
+        compact = positions.device.type == "cpu" if self.compact is None else self.compact
+        if self.skin == 0.0 or not compact:  # nothing to filter, or not filtered
             return mirrored(pairs, shifts)
         vectors = (
             positions.index_select(0, pairs[1])
@@ -227,6 +242,9 @@ class VerletNeighborList:
     def _needs_rebuild(
         self, positions: Tensor, cell: Tensor, pbc: Tensor, atomic_numbers: Tensor
     ) -> bool:
+        """Whether to rebuild: host-side checks first, then one device boolean (a change
+        of cell, pbc or species, a displacement beyond ``skin / 2``, or a non-finite
+        position, which the rebuild then reports) read with one synchronisation."""
         reference = self._positions
         if (
             reference is None
@@ -235,10 +253,11 @@ class VerletNeighborList:
             or reference.shape != positions.shape
             or reference.dtype != positions.dtype
             or reference.device != positions.device
-            or not torch.equal(self._cell, cell)
-            or not torch.equal(self._pbc, pbc)
-            or not torch.equal(self._numbers, atomic_numbers)
         ):
             return True
-        max_displacement = torch.linalg.vector_norm(positions - reference, dim=1).max()
-        return bool(max_displacement > 0.5 * self.skin)
+        assert self._cell is not None and self._pbc is not None and self._numbers is not None
+        displacement = torch.linalg.vector_norm(positions - reference, dim=1).max()
+        changed = ((cell != self._cell).any() | (pbc != self._pbc).any()
+                   | (atomic_numbers != self._numbers).any()
+                   | ~(displacement <= 0.5 * self.skin))  # NaN positions: True
+        return bool(changed)

@@ -7,7 +7,8 @@ atoms (ML/MM), from one module per backend:
   potential (any torch version, any deployed format, any OpenMM platform);
 - ``"torch"`` (``_torch_backend``): an openmm-torch ``TorchForce`` around a self-contained
   TorchScript module (neighbour list inside), for the environment where openmm-torch works
-  (``make test-openmm-torch``).
+  (``make test-openmm-torch``); with ``cuda_graphs=True`` a graph-safe module with a fixed
+  pair buffer, grown from the host by :class:`PairCapacityGuard`.
 
 :func:`create_system` builds a whole ``openmm.System`` (masses, any periodic cell in
 OpenMM's reduced form, the force) from ``ase.Atoms`` or an OpenMM ``Topology``.
@@ -19,7 +20,8 @@ from potentials.units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 
 from ._force import BACKENDS, create_force, torch_force_problem
 from ._python_backend import PotentialComputation
+from .capacity import PairCapacityGuard
 from .system import OpenMMSystem, create_system
 
-__all__ = ["create_force", "create_system", "OpenMMSystem", "torch_force_problem",
-           "PotentialComputation", "EV_IN_KJ_PER_MOL", "NM_IN_ANGSTROM", "BACKENDS"]
+__all__ = ["create_force", "create_system", "OpenMMSystem", "PairCapacityGuard",
+           "torch_force_problem", "PotentialComputation", "EV_IN_KJ_PER_MOL", "NM_IN_ANGSTROM", "BACKENDS"]

@@ -27,7 +27,8 @@ ModelLike = Union[EquivariantPotential, DeployedPotential, str, Path]
 def create_force(model: ModelLike, topology_or_atomic_numbers, atoms: Optional[Sequence[int]] = None,
                  backend: str = "auto", device: str | torch.device = "cpu",
                  precision: Optional[str] = None, periodic: Optional[bool] = None,
-                 skin: float = 0.5, cuda_graphs: bool = False):
+                 skin: float = 0.5, cuda_graphs: bool = False,
+                 pair_capacity: Optional[int] = None):
     """An ``openmm.Force`` that adds an equiforce potential's energy and forces.
 
     Args:
@@ -48,7 +49,11 @@ def create_force(model: ModelLike, topology_or_atomic_numbers, atoms: Optional[S
             vectors (False for atomic numbers). The box, triclinic included, is read
             from the Context at every step.
         skin: Verlet skin of the PythonForce's neighbour list, Angstrom.
-        cuda_graphs: TorchForce only: set openmm-torch's ``useCUDAGraphs`` property.
+        cuda_graphs: TorchForce only: set openmm-torch's ``useCUDAGraphs`` property and
+            use the graph-safe module (fixed pair buffer, no host synchronisation; see
+            :class:`~md_drivers.openmm.PairCapacityGuard`).
+        pair_capacity: TorchForce only: pair slots of the fixed buffer (default with
+            ``cuda_graphs``: 40 per selected atom); also usable without CUDA graphs.
 
     Returns:
         ``openmm.PythonForce`` or ``openmmtorch.TorchForce``; energy in kJ/mol, forces in
@@ -74,7 +79,10 @@ def create_force(model: ModelLike, topology_or_atomic_numbers, atoms: Optional[S
     if backend == "torch":
         from ._torch_backend import create_torch_force
 
-        return create_torch_force(potential, numbers, selection, periodic, cuda_graphs)
+        return create_torch_force(potential, numbers, selection, periodic, cuda_graphs,
+                                  pair_capacity)
+    if pair_capacity is not None or cuda_graphs:
+        raise ValueError("cuda_graphs and pair_capacity need backend='torch' (openmm-torch)")
     force = python_force(potential, selected, periodic, skin)
     if selection is not None:
         force.setParticles([int(i) for i in selection])

@@ -11,7 +11,14 @@ from potentials import DeployedPotential
 from potentials.neighbors import cell_list_neighbor_list
 from potentials.units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 
-__all__ = ["OpenMMModule", "create_torch_force", "scripted_model"]
+from ._fixed_pairs import all_pairs, fixed_capacity_pairs
+
+__all__ = ["FixedCapacityOpenMMModule", "OpenMMModule", "PAIR_COUNT_PARAMETER",
+           "create_torch_force", "scripted_model"]
+
+# A global parameter (always 0) whose energy derivative is the module's pair count: the
+# host reads it from the State (getParameterDerivatives) without touching the graph.
+PAIR_COUNT_PARAMETER = "equiforce_pair_count"
 
 
 class OpenMMModule(torch.nn.Module):
@@ -55,6 +62,52 @@ class OpenMMModule(torch.nn.Module):
         return energy.to(positions.dtype), forces
 
 
+class FixedCapacityOpenMMModule(OpenMMModule):
+    """:class:`OpenMMModule` for CUDA graphs: no host synchronisation and fixed sizes.
+
+    The neighbour list is :func:`~md_drivers.openmm._fixed_pairs.fixed_capacity_pairs`
+    (brute force over the selected atoms, ``capacity`` pair slots, padding edges that add
+    nothing). ``forward(positions, box or probe, probe)`` takes openmm-torch's inputs:
+    positions, the box when periodic, then the global parameter ``PAIR_COUNT_PARAMETER``
+    (0). The energy is ``E + probe * count`` with ``E`` cut from the graph, so the parameter's
+    energy derivative is the pair count; when it exceeds ``capacity`` (or is -1: a box too
+    small for the minimum image) energy and forces are NaN, so a run cannot go on with
+    missing pairs. :class:`~md_drivers.openmm.PairCapacityGuard` reads the count and grows
+    the buffer.
+    """
+
+    def __init__(self, model: torch.nn.Module, atomic_numbers: Tensor, selection: Tensor,
+                 n_particles: int, periodic: bool, cutoff: float, dtype: torch.dtype,
+                 capacity: int) -> None:
+        super().__init__(model, atomic_numbers, selection, n_particles, periodic, cutoff, dtype)
+        self.capacity = int(capacity)
+        self.register_buffer("pairs", all_pairs(int(selection.shape[0]), selection.device))
+
+    def forward(self, positions: Tensor, second: Optional[Tensor] = None,
+                third: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        probe = third if self.periodic else second
+        dtype = self.dtype_probe.dtype
+        pos = positions.index_select(0, self.selection).to(dtype) * self.nm_in_angstrom
+        box = torch.zeros((3, 3), dtype=dtype, device=pos.device)
+        if self.periodic and second is not None:
+            box = second.to(dtype) * self.nm_in_angstrom
+        edge_index, shifts, cell, count = fixed_capacity_pairs(
+            pos, box, self.periodic, self.cutoff, self.capacity, self.pairs)
+        batch = torch.zeros(pos.shape[0], dtype=torch.long, device=pos.device)
+        out = self.model(pos, self.atomic_numbers, edge_index, shifts, cell.unsqueeze(0), batch)
+        broken = (count > self.capacity) | (count < 0)
+        poison = torch.where(broken, float("nan"), 0.0).to(positions.dtype)
+        energy = (out["energy"].sum() * self.ev_in_kj_per_mol).to(positions.dtype) + poison
+        if probe is not None:
+            with torch.no_grad():   # not detach(): torch.jit.freeze (openmm-torch) drops it
+                energy = energy + 0.0
+            energy = energy + probe.to(energy.device, energy.dtype) * count.to(energy.dtype)
+        forces = torch.zeros((self.n_particles, 3), dtype=positions.dtype, device=pos.device)
+        selected = out["forces"] * (self.ev_in_kj_per_mol * self.nm_in_angstrom)
+        forces = forces.index_copy(0, self.selection, selected.to(positions.dtype)) + poison
+        return energy, forces
+
+
 def scripted_model(potential: DeployedPotential) -> torch.jit.ScriptModule:
     """The potential as a TorchScript module (in-memory and fast models are scripted as
     their e3nn model with e3nn's ``script``: the fast kernel is Python); AOTInductor
@@ -71,26 +124,44 @@ def scripted_model(potential: DeployedPotential) -> torch.jit.ScriptModule:
 
 
 def create_torch_force(potential: DeployedPotential, numbers: np.ndarray,
-                       selection: Optional[np.ndarray], periodic: bool, cuda_graphs: bool):
-    """An ``openmmtorch.TorchForce`` returning energy and forces (``setOutputsForces``)."""
+                       selection: Optional[np.ndarray], periodic: bool, cuda_graphs: bool,
+                       pair_capacity: Optional[int] = None):
+    """An ``openmmtorch.TorchForce`` returning energy and forces (``setOutputsForces``).
+
+    With ``pair_capacity`` (set by default with ``cuda_graphs``) the module is a
+    :class:`FixedCapacityOpenMMModule` and the force has the global parameter
+    ``PAIR_COUNT_PARAMETER`` with its energy derivative.
+    """
     import openmmtorch
 
     _ensure_torch_plugin()
     n_particles = len(numbers)
     if selection is None:
         selection = np.arange(n_particles)
+    if cuda_graphs and pair_capacity is None:
+        pair_capacity = default_pair_capacity(len(selection))
     device = potential.device
-    module = OpenMMModule(scripted_model(potential),
-                          torch.as_tensor(numbers[selection], device=device),
-                          torch.as_tensor(selection, device=device), n_particles, periodic,
-                          potential.cutoff, potential.dtype)
+    arguments = (scripted_model(potential), torch.as_tensor(numbers[selection], device=device),
+                 torch.as_tensor(selection, device=device), n_particles, periodic,
+                 potential.cutoff, potential.dtype)
+    module = (OpenMMModule(*arguments) if pair_capacity is None
+              else FixedCapacityOpenMMModule(*arguments, capacity=pair_capacity))
     force = openmmtorch.TorchForce(torch.jit.script(module))
     force.setOutputsForces(True)
     force.setUsesPeriodicBoundaryConditions(periodic)
     force.setName("equiforce")
+    if pair_capacity is not None:
+        force.addGlobalParameter(PAIR_COUNT_PARAMETER, 0.0)
+        force.addEnergyParameterDerivative(PAIR_COUNT_PARAMETER)
     if cuda_graphs:
         force.setProperty("useCUDAGraphs", "true")
     return force
+
+
+def default_pair_capacity(n_atoms: int) -> int:
+    """Pair slots for ``n_atoms`` atoms: 40 pairs (80 neighbours) per atom, enough for
+    dense matter at a 5-6 A cutoff; :class:`~md_drivers.openmm.PairCapacityGuard` grows it."""
+    return max(64, 40 * n_atoms)
 
 
 def _ensure_torch_plugin() -> None:

@@ -1,15 +1,18 @@
 """Equivariant convolution: neighbour features x edge harmonics, radial weights."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from e3nn import o3
 from e3nn.nn import FullyConnectedNet
 from torch import Tensor, nn
 
+from ._cueq import CueqEdgeProduct, cueq_linear
 from ._irreps import allowed_outputs
 from ._tensor_product_code import generates_tensor_product_code
 
-__all__ = ["EquivariantConvolution"]
+__all__ = ["CueqConvolution", "EquivariantConvolution", "convolution"]
 
 
 class EquivariantConvolution(nn.Module):
@@ -42,6 +45,7 @@ class EquivariantConvolution(nn.Module):
             torch.nn.functional.silu)
         self.linear_out = o3.Linear(mid.simplify(), irreps_out)
         self.irreps_out = irreps_out
+        self.irreps_mid = mid
 
     def forward(self, node_features: Tensor, edge_sh: Tensor, edge_radial: Tensor,
                 edge_envelope: Tensor, edge_index: Tensor) -> Tensor:
@@ -70,3 +74,54 @@ def _uvu_paths(irreps_in: o3.Irreps, irreps_sh: o3.Irreps, irreps_out: o3.Irreps
     sorted_irreps, permutation, _ = mid_irreps.sort()
     instructions = [(i1, i2, permutation[k], "uvu", True) for k, (i1, i2, _) in enumerate(raw)]
     return sorted_irreps, instructions
+
+
+class CueqConvolution(EquivariantConvolution):
+    """:class:`EquivariantConvolution` built from cuEquivariance blocks (same function,
+    same parameter names; the radial MLP's output columns come in the edge product's
+    weight order, see :mod:`potentials._ops_convert`). Gather, product and neighbour sum
+    are one :class:`~potentials.nn._cueq.CueqEdgeProduct` call: no (E, dim) message
+    tensor is formed.
+
+    Args: as :class:`EquivariantConvolution`, plus ``methods`` (cuEquivariance method per
+    block kind, :func:`~potentials.nn._cueq.kernel_methods`).
+    """
+
+    def __init__(self, irreps_in: o3.Irreps, irreps_sh: o3.Irreps, irreps_out: o3.Irreps,
+                 num_radial: int, radial_hidden: int, avg_num_neighbors: float,
+                 methods: dict[str, str]) -> None:
+        nn.Module.__init__(self)
+        self.avg_num_neighbors = float(avg_num_neighbors)
+        mid, _ = _uvu_paths(irreps_in, irreps_sh, irreps_out)
+        self.linear_up = cueq_linear(irreps_in, irreps_in, methods["linear"])
+        self.tensor_product = CueqEdgeProduct(irreps_in, irreps_sh, irreps_out,
+                                              methods["edge_product"])
+        if self.tensor_product.irreps_out != mid:
+            raise ValueError(f"cuEquivariance's edge product gives {self.tensor_product.irreps_out}, "
+                             f"the e3nn convolution {mid}")
+        self.radial_mlp = FullyConnectedNet(
+            [num_radial, radial_hidden, radial_hidden, self.tensor_product.weight_numel],
+            torch.nn.functional.silu)
+        self.linear_out = cueq_linear(mid.simplify(), irreps_out, methods["linear"])
+        self.irreps_out = irreps_out
+        self.irreps_mid = mid
+
+    def forward(self, node_features: Tensor, edge_sh: Tensor, edge_radial: Tensor,
+                edge_envelope: Tensor, edge_index: Tensor) -> Tensor:
+        """Shapes as :meth:`EquivariantConvolution.forward`."""
+        h = self.linear_up(node_features)
+        weights = self.radial_mlp(edge_radial) * edge_envelope.unsqueeze(-1)
+        summed = self.tensor_product(h, edge_sh, weights, edge_index[0], edge_index[1],
+                                     node_features.shape[0])
+        return self.linear_out(summed / self.avg_num_neighbors)
+
+
+def convolution(irreps_in: o3.Irreps, irreps_sh: o3.Irreps, irreps_out: o3.Irreps,
+                num_radial: int, radial_hidden: int, avg_num_neighbors: float,
+                methods: Optional[dict[str, str]] = None) -> EquivariantConvolution:
+    """The e3nn convolution (``methods`` None) or its cuEquivariance twin."""
+    if methods is None:
+        return EquivariantConvolution(irreps_in, irreps_sh, irreps_out, num_radial,
+                                      radial_hidden, avg_num_neighbors)
+    return CueqConvolution(irreps_in, irreps_sh, irreps_out, num_radial, radial_hidden,
+                           avg_num_neighbors, methods)

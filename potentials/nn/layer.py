@@ -1,12 +1,15 @@
 """One message-passing layer: convolution, many-body product, self-connection, gate."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from e3nn import o3
 from e3nn.nn import Gate
 from torch import Tensor, nn
 
-from .interaction import EquivariantConvolution
+from ._cueq import cueq_fully_connected
+from .interaction import convolution
 from .product import ManyBodyProduct
 
 __all__ = ["InteractionLayer"]
@@ -26,11 +29,14 @@ class InteractionLayer(nn.Module):
         irreps_hidden: ``channels x (l <= l_max)`` irreps of the convolution output.
         num_species, correlation, num_radial, radial_hidden, avg_num_neighbors: see
             :class:`~potentials.PotentialConfig`.
+        methods: None for e3nn blocks, else cuEquivariance's method per block kind
+            (:func:`~potentials.nn._cueq.kernel_methods`).
     """
 
     def __init__(self, irreps_in: o3.Irreps, irreps_sh: o3.Irreps, irreps_hidden: o3.Irreps,
                  num_species: int, correlation: int, num_radial: int, radial_hidden: int,
-                 avg_num_neighbors: float, first: bool, last: bool) -> None:
+                 avg_num_neighbors: float, first: bool, last: bool,
+                 methods: Optional[dict[str, str]] = None) -> None:
         super().__init__()
         scalars = o3.Irreps([(mul, ir) for mul, ir in irreps_hidden if ir.l == 0])
         gated = o3.Irreps([(mul, ir) for mul, ir in irreps_hidden if ir.l > 0])
@@ -42,12 +48,15 @@ class InteractionLayer(nn.Module):
             self.gate = Gate(scalars, [torch.nn.functional.silu], gates, [torch.sigmoid], gated)
             pre_gate = self.gate.irreps_in
         self.num_species = num_species
-        self.convolution = EquivariantConvolution(
-            irreps_in, irreps_sh, irreps_hidden, num_radial, radial_hidden, avg_num_neighbors)
-        self.product = ManyBodyProduct(irreps_hidden, correlation, num_species, pre_gate)
+        self.convolution = convolution(irreps_in, irreps_sh, irreps_hidden, num_radial,
+                                       radial_hidden, avg_num_neighbors, methods)
+        self.product = ManyBodyProduct(irreps_hidden, correlation, num_species, pre_gate,
+                                       methods)
         # zero or one module: a ModuleList keeps the layer TorchScript-compatible
+        species = o3.Irreps(f"{num_species}x0e")
         self.self_connection = nn.ModuleList([] if first else [
-            o3.FullyConnectedTensorProduct(irreps_in, o3.Irreps(f"{num_species}x0e"), pre_gate)])
+            o3.FullyConnectedTensorProduct(irreps_in, species, pre_gate) if methods is None
+            else cueq_fully_connected(irreps_in, species, pre_gate, methods["fully_connected"])])
         self.irreps_out = self.gate.irreps_out
 
     def forward(self, node_features: Tensor, species_index: Tensor, edge_sh: Tensor,

@@ -1,14 +1,17 @@
 """Many-body product of aggregated neighbour features (MACE-style correlation order)."""
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from e3nn import o3
 from torch import Tensor, nn
 
+from ._cueq import CueqProductStep, cueq_linear
 from ._irreps import allowed_outputs
 from ._tensor_product_code import generates_tensor_product_code
 
-__all__ = ["ManyBodyProduct"]
+__all__ = ["ManyBodyProduct", "product_step_tensor_product"]
 
 
 class ManyBodyProduct(nn.Module):
@@ -20,15 +23,22 @@ class ManyBodyProduct(nn.Module):
     channel of ``A``, i.e. a ``(k+1)``-body feature, as in MACE's symmetric contraction.
     Unlike MACE, intermediate products are truncated to ``irreps_a`` (l <= l_max).
 
+    ``methods`` (cuEquivariance method per block kind, :func:`~potentials.nn._cueq.kernel_methods`)
+    builds the same function from cuEquivariance blocks; None (default) from e3nn's.
+
     Shapes: ``a`` (N, dim_a), ``species_index`` (N,) -> (N, dim_out).
     """
 
     def __init__(self, irreps_a: o3.Irreps, correlation: int, num_species: int,
-                 irreps_out: o3.Irreps) -> None:
+                 irreps_out: o3.Irreps, methods: Optional[dict[str, str]] = None) -> None:
         super().__init__()
-        self.steps = nn.ModuleList(
-            [_ProductStep(irreps_a, num_species) for _ in range(correlation - 1)])
-        self.linear = o3.Linear(o3.Irreps(irreps_a * correlation), irreps_out)
+        self.steps = nn.ModuleList([
+            _ProductStep(irreps_a, num_species) if methods is None
+            else CueqProductStep(irreps_a, num_species, methods["product"])
+            for _ in range(correlation - 1)])
+        irreps_terms = o3.Irreps(irreps_a * correlation)
+        self.linear = (o3.Linear(irreps_terms, irreps_out) if methods is None
+                       else cueq_linear(irreps_terms, irreps_out, methods["linear"]))
 
     def forward(self, a: Tensor, species_index: Tensor) -> Tensor:
         b = a
@@ -44,18 +54,24 @@ class _ProductStep(nn.Module):
 
     def __init__(self, irreps_a: o3.Irreps, num_species: int) -> None:
         super().__init__()
-        instructions = []
-        for i1, (_, ir1) in enumerate(irreps_a):
-            for i2, (_, ir2) in enumerate(irreps_a):
-                for ir_out in allowed_outputs(ir1, ir2, irreps_a):
-                    i_out = [ir for _, ir in irreps_a].index(ir_out)
-                    instructions.append((i1, i2, i_out, "uuu", True))
-        self.tensor_product = o3.TensorProduct(
-            irreps_a, irreps_a, irreps_a, instructions,
-            shared_weights=False, internal_weights=False,
-            compile_left_right=generates_tensor_product_code())
+        self.tensor_product = product_step_tensor_product(irreps_a,
+                                                          generates_tensor_product_code())
         self.species_weights = nn.Embedding(num_species, self.tensor_product.weight_numel)
 
     def forward(self, b: Tensor, a: Tensor, species_index: Tensor) -> Tensor:
         return self.tensor_product(b, a, self.species_weights(species_index))
+
+
+def product_step_tensor_product(irreps_a: o3.Irreps, compile_code: bool) -> o3.TensorProduct:
+    """e3nn's ``uuu`` product ``irreps_a x irreps_a -> irreps_a`` of one step, weights
+    given per atom (one ``mul`` block per instruction)."""
+    instructions = []
+    for i1, (_, ir1) in enumerate(irreps_a):
+        for i2, (_, ir2) in enumerate(irreps_a):
+            for ir_out in allowed_outputs(ir1, ir2, irreps_a):
+                i_out = [ir for _, ir in irreps_a].index(ir_out)
+                instructions.append((i1, i2, i_out, "uuu", True))
+    return o3.TensorProduct(irreps_a, irreps_a, irreps_a, instructions,
+                            shared_weights=False, internal_weights=False,
+                            compile_left_right=compile_code)
 

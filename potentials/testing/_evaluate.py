@@ -31,7 +31,8 @@ def as_potential(potential: PotentialLike) -> DeployedPotential:
     if isinstance(potential, EquivariantPotential):
         parameter = next(potential.parameters())
         fmt = "fast" if isinstance(potential, FastPotential) else "eager"
-        metadata = build_metadata(potential.config, fmt, parameter.dtype, str(parameter.device))
+        metadata = build_metadata(potential.config, fmt, parameter.dtype, str(parameter.device),
+                                  ops=potential.ops, methods=potential.cueq_methods)
         return DeployedPotential(potential, metadata, fmt, parameter.device)
     if isinstance(potential, (str, Path)):
         return load(potential)

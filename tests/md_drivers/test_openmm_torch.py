@@ -16,7 +16,7 @@ from md_drivers.openmm import create_force, torch_force_problem
 from potentials import export
 from tests.md_drivers._openmm_helpers import (EV_KJ, STRUCTURES, assert_close, ase_energy_forces,
                                               context_for, ethanol_beside_copper, nve_energies,
-                                              openmm_energy_forces)
+                                              openmm_energy_forces, openmm_system)
 from tests.structures import ethanol, small_model, triclinic_cu_au
 
 pytestmark = pytest.mark.openmm_torch
@@ -98,3 +98,30 @@ def test_openmmml_plugin_with_the_torch_backend(tmp_path, model):
     state = context.getState(getEnergy=True)
     energy = state.getPotentialEnergy().value_in_unit(openmm.unit.kilojoule_per_mole) / EV_KJ
     assert energy == pytest.approx(ase_energy_forces(model, atoms)[0], rel=1e-9)
+
+
+def test_graph_safe_force_matches_ase_and_its_guard_grows_the_buffer(model):
+    """The fixed-buffer module (what CUDA graphs run; here on the Reference platform) gives
+    the ASE calculator's energy and forces; from a too-small buffer the guard grows it and
+    the trajectory equals one run with enough room from the start (no step taken with
+    missing pairs)."""
+    from md_drivers.openmm import PairCapacityGuard
+    from tests.md_drivers.test_openmm_fixed_pairs import reduced_box_crystal
+
+    atoms = reduced_box_crystal()
+
+    def make(capacity):
+        return create_force(model, atoms.numbers, backend="torch", periodic=True,
+                            pair_capacity=capacity)
+
+    assert_close(openmm_energy_forces(make(2000), atoms), ase_energy_forces(model, atoms))
+    positions = []
+    velocities = np.random.default_rng(7).normal(0.0, 0.3, (len(atoms), 3))   # nm/ps
+    for capacity in (2000, 100):
+        context = context_for(openmm_system(make(capacity), atoms), atoms)
+        context.setVelocities(velocities)   # (setVelocitiesToTemperature would use forces)
+        guard = PairCapacityGuard(context, 0, make, capacity, interval=4)
+        guard.step(10)
+        assert guard.pair_count() > 100 and guard.n_grown == (capacity == 100)
+        positions.append(context.getState(getPositions=True).getPositions(asNumpy=True)._value)
+    np.testing.assert_allclose(positions[1], positions[0], rtol=0, atol=1e-12)
