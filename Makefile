@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test test-slow test-openmm-torch demo bench bench-peers bench-train-peers clean
+.PHONY: install test test-slow test-openmm-torch test-gpu demo bench bench-gpu bench-peers bench-train-peers clean
 
 # The openmm-torch environment: openmmtorch 1.5 needs torch 2.9.1 (a CUDA build from the
 # registry, ~3 GB download; it runs on the CPU). Only the TorchForce tests run there.
@@ -41,6 +41,13 @@ $(OMT_STAMP): setup.py constraints-openmm-torch.txt
 
 install: $(STAMP)
 
+# A CUDA machine: the same environment plus cuEquivariance's CUDA kernels (the [cuda] extra).
+# torch==2.13.0 from PyPI is a CUDA build on Linux x86_64; here it is the CPU file on disk.
+GPU_STAMP := $(VENV)/.installed-cuda-stamp
+$(GPU_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,cuda]'
+	touch $(GPU_STAMP)
+
 # Both cores: two pytest-xdist workers with one torch thread each (tests that check
 # threaded behaviour set their own thread count). The slowest tests are listed.
 TEST_WORKERS ?= 2
@@ -49,6 +56,14 @@ test: $(STAMP)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow
+
+# The GPU-marked tests; a machine without CUDA fails them (EQUIFORCE_REQUIRE_GPU) rather
+# than skipping. Never run by this project so far: it has had no GPU (docs/gpu.md).
+test-gpu: $(GPU_STAMP)
+	EQUIFORCE_REQUIRE_GPU=1 $(PY) -m pytest -m gpu tests/gpu
+
+bench-gpu: $(GPU_STAMP)
+	cd benchmarks && ../$(PY) bench_gpu.py
 
 test-openmm-torch: $(OMT_STAMP)
 	EQUIFORCE_REQUIRE_OPENMM_TORCH=1 $(OMT_PY) -m pytest -m openmm_torch

@@ -22,8 +22,9 @@ def _export(args: argparse.Namespace) -> int:
 
     model = model_from_file(args.source, seed=args.seed)
     dtype = getattr(torch, args.dtype) if args.dtype else None
-    path = export(model, args.output, format=args.format, dtype=dtype, device=args.device)
-    print(f"wrote {args.format} potential to {path}")
+    path = export(model, args.output, format=args.format, dtype=dtype, device=args.device,
+                  ops=args.ops)
+    print(f"wrote {args.format} potential ({args.ops or model.ops} ops) to {path}")
     return 0
 
 
@@ -36,8 +37,8 @@ def _info(args: argparse.Namespace) -> int:
 
     from potentials import load
 
-    metadata = load(args.model).metadata
-    summary = {key: metadata[key] for key in ("format", "format_version", "symbols", "cutoff",
+    metadata = load(args.model, fast=False).metadata   # the file's own, as written
+    summary = {key: metadata[key] for key in ("format", "format_version", "ops", "symbols", "cutoff",
                                               "dtype", "device", "units", "versions", "created")}
     if args.json:
         provenance = dict(metadata["provenance"])
@@ -129,6 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", choices=("torchscript", "aotinductor"), default="torchscript")
     exp.add_argument("--dtype", choices=("float32", "float64"), help="default: the model's")
     exp.add_argument("--device", default="cpu")
+    exp.add_argument("--ops", choices=("e3nn", "cueq"), default=None,
+                     help="equivariant-ops backend of the file (default: the model's, e3nn)")
     exp.add_argument("--seed", type=int, default=0, help="weight seed when SOURCE is a config")
     exp.set_defaults(func=_export)
 

@@ -36,6 +36,8 @@ def export(model: EquivariantPotential, path: str | Path, format: str = "torchsc
         ops: the equivariant-ops backend of the file, ``"e3nn"`` or ``"cueq"`` (default:
             the model's own); the weights are converted (:func:`potentials.convert_ops`)
             and the metadata records the backend (``ops``) and cuEquivariance's methods.
+            AOTInductor packages of cueq models need its CUDA kernels (untested): with the
+            pure-torch method the compile fails, so that combination raises ValueError.
 
     Returns:
         The path written. Load it with :func:`potentials.load`.
@@ -46,6 +48,10 @@ def export(model: EquivariantPotential, path: str | Path, format: str = "torchsc
     device_name = str(torch.device(device))
     ops = model.ops if ops is None else resolve_ops(ops, device)
     prepared = convert_ops(model, ops, device, dtype).eval()
+    if format == "aotinductor" and "naive" in prepared.cueq_methods.values():
+        raise ValueError("AOTInductor cannot compile cuEquivariance's pure-torch ('naive') "
+                         "method in torch 2.13 (an Inductor lowering error on its constants); "
+                         "export the e3nn form (ops='e3nn') or a TorchScript file")
     metadata = json.dumps(build_metadata(model.config, format, dtype, device_name, provenance,
                                          prepared.ops, prepared.cueq_methods))
     log.info("exporting %s model (%s ops, %s, %s) to %s", format, prepared.ops, dtype,

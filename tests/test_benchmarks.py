@@ -92,3 +92,13 @@ def test_bench_lammps_smoke(tmp_path):
     row = data["rows"][0]
     assert row["num_atoms"] == 32 and row["lammps_2_ranks"]["ranks"] == 2
     assert row["lammps_2_ranks"]["halo_overhead"] > 1.0
+
+
+@pytest.mark.slow
+def test_bench_gpu_smoke_on_the_cpu(tmp_path):
+    data = run("bench_gpu.py", ["--device", "cpu", "--sizes", "32", "--dtypes", "float64",
+                                "--repeats", "1", "--md-steps", "1"], tmp_path / "gpu.json")
+    assert {row["ops"] for row in data["model_call"]} == {"e3nn", "cueq"}
+    assert all("error" not in row for key in ("model_call", "ase_md", "openmm_md")
+               for row in data[key])
+    assert data["model_call_ratio"][0]["num_atoms"] == 32 and data["cueq_kernels"] is False

@@ -27,6 +27,7 @@ CASES = {
     "openmm_cu.py": ["--repeat", "2", "--steps", "20"],
     "train_alloy.py": ["--minutes", "0.03", "--structures", "2", "--repeat", "1",
                        "--temperatures", "600", "--channels", "4", "--out", "{tmp}/alloy"],
+    "gpu_backends.py": ["--steps", "4"],
     "villin_mlmm.py": ["--steps", "4", "--minimize-iterations", "2", "--report-interval", "2",
                        "--out", "{tmp}/villin"],
 }
@@ -57,7 +58,8 @@ def test_every_example_has_a_case():
 
 
 # Examples with a test of their own below (run once, checked more closely).
-CHECKED_BELOW = {"build_and_check.py", "cu_emt_eos.py", "fast_path.py", "nve_cu.py",
+CHECKED_BELOW = {"build_and_check.py", "cu_emt_eos.py", "fast_path.py", "gpu_backends.py",
+                 "nve_cu.py",
                  "train_alloy.py", "villin_mlmm.py"}
 
 
@@ -82,6 +84,21 @@ def test_fast_path_agrees_with_the_torchscript_module():
     assert set(rows) == {"fast float64", "fast float32", "TorchScript float64"}
     force_error = {name: float(row.split("max|dF|")[1].split()[0]) for name, row in rows.items()}
     assert force_error["fast float64"] < 1e-10 and force_error["fast float32"] < 1e-4
+
+
+def test_gpu_backends_example_shows_the_backends_agree():
+    import re
+
+    out = run_example("gpu_backends.py", CASES["gpu_backends.py"])
+    relative = [float(x) for x in re.findall(r"relative ([0-9.e+-]+)\)", out)]
+    assert len(relative) == 3 and max(relative) < 1e-12, out
+    assert "weights identical: True" in out
+    energies = re.findall(r"E = ([-0-9.]+) eV \(file", out)
+    assert len(energies) == 2 and energies[0] == energies[1]
+    assert float(re.search(r"largest position difference after 4 steps: ([0-9.e+-]+)", out)[1]) < 1e-10
+    pairs = re.findall(r"slots: E = (\S+) kJ/mol \(vesin list: (\S+)\), pairs reported (\d+)", out)
+    (big_e, reference, count), (small_e, _, same_count) = pairs
+    assert abs(float(big_e) - float(reference)) < 1e-5 and small_e == "nan" and count == same_count
 
 
 def test_nve_example_never_deletes_what_out_names(tmp_path):

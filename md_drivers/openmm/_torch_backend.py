@@ -8,8 +8,8 @@ import torch
 from torch import Tensor
 
 from potentials import DeployedPotential
-from potentials.neighbors import cell_list_neighbor_list
 from potentials.units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
+from vesin_torch import NeighborList
 
 from ._fixed_pairs import all_pairs, fixed_capacity_pairs
 
@@ -26,8 +26,9 @@ class OpenMMModule(torch.nn.Module):
 
     ``forward(positions (P, 3) nm, boxvectors (3, 3) nm or None)`` returns the energy
     (scalar, kJ/mol) and the forces on all ``P`` particles ((P, 3), kJ/mol/nm; zero
-    outside the selected atoms). The neighbour list (a TorchScript cell list) is built
-    inside, so the module needs nothing but positions and box.
+    outside the selected atoms). The neighbour list is built inside by vesin (its
+    TorchScript class: on the positions' device, CUDA included), so the module needs
+    nothing but positions and box.
     """
 
     def __init__(self, model: torch.nn.Module, atomic_numbers: Tensor, selection: Tensor,
@@ -51,7 +52,7 @@ class OpenMMModule(torch.nn.Module):
         if self.periodic and boxvectors is not None:
             cell = boxvectors.to(dtype) * self.nm_in_angstrom
             pbc = torch.ones(3, dtype=torch.bool, device=pos.device)
-        edge_index, shifts = cell_list_neighbor_list(pos, cell, pbc, self.cutoff)
+        edge_index, shifts = vesin_pairs(pos, cell, pbc, self.cutoff)
         batch = torch.zeros(pos.shape[0], dtype=torch.long, device=pos.device)
         out = self.model(pos, self.atomic_numbers, edge_index, shifts.to(dtype),
                          cell.unsqueeze(0), batch)
@@ -60,6 +61,16 @@ class OpenMMModule(torch.nn.Module):
         selected = out["forces"] * (self.ev_in_kj_per_mol * self.nm_in_angstrom)
         forces = forces.index_copy(0, self.selection, selected.to(positions.dtype))
         return energy.to(positions.dtype), forces
+
+
+def vesin_pairs(positions: Tensor, cell: Tensor, pbc: Tensor, cutoff: float) -> Tuple[Tensor, Tensor]:
+    """Full mirrored list (pairs, then their reverses) from vesin's half list: edge_index
+    (2, E) int64 and shifts (E, 3) int64, on the device of ``positions``."""
+    calculator = NeighborList(cutoff=cutoff, full_list=False)
+    quantities = calculator.compute(positions, cell, pbc, "ijS")
+    pairs = torch.stack([quantities[0], quantities[1]]).to(torch.long)
+    shifts = quantities[2].to(torch.long)
+    return torch.cat([pairs, pairs.flip(0)], dim=1), torch.cat([shifts, -shifts])
 
 
 class FixedCapacityOpenMMModule(OpenMMModule):

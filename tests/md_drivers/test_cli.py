@@ -26,6 +26,15 @@ def test_export_from_checkpoint_keeps_the_weights(tmp_path):
     assert load(out).config == model.config
 
 
+def test_export_with_cueq_ops_and_info_says_so(tmp_path, capsys):
+    checkpoint = save_checkpoint(tmp_path / "ckpt.pt", small_model(seed=5, num_layers=1))
+    out = tmp_path / "cueq.pt"
+    assert main(["export", str(checkpoint), str(out), "--ops", "cueq"]) == 0
+    assert "(cueq ops)" in capsys.readouterr().out
+    assert main(["info", str(out)]) == 0
+    assert '"ops": "cueq"' in capsys.readouterr().out
+
+
 def test_errors_exit_2_with_the_problem(tmp_path, capsys):
     assert main(["info", str(tmp_path / "missing.pt")]) == 2
     assert "missing.pt: no such model file" in capsys.readouterr().err

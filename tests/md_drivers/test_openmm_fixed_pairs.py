@@ -1,5 +1,5 @@
 """The graph-safe OpenMM module (fixed pair buffer): pairs against ASE's neighbour list,
-energy and forces against the cell-list module, overflow and small boxes poisoned and
+energy and forces against the vesin module, overflow and small boxes poisoned and
 reported. Runs without openmm-torch (the module is called directly)."""
 import numpy as np
 import pytest

@@ -307,3 +307,42 @@ def test_verlet_rebuilds_when_the_system_changes():
     call_and_check(positions, cell, pbc, numbers, 5)
     verlet.reset()
     call_and_check(positions, cell, pbc, numbers, 6)
+
+
+def test_uncompacted_verlet_list_gives_the_potentials_result_exactly():
+    """compact=False (the GPU default) hands the model every pair within cutoff + skin:
+    the envelope makes the extra pairs contribute exactly nothing."""
+    from potentials import DeployedPotential
+    from potentials.testing import evaluate
+    from tests.structures import small_model, triclinic_cu_au
+
+    model, atoms = small_model(), triclinic_cu_au()
+    potential = DeployedPotential.from_model(model)
+    moved = atoms.copy()
+    moved.positions += np.random.default_rng(1).normal(0, 0.15, moved.positions.shape)
+    expected = evaluate(model, moved)
+    edges = {}
+    for compact in (True, False):
+        neighbors = VerletNeighborList(model.cutoff, skin=1.5, compact=compact)
+        for structure in (atoms, moved):       # build, then a step within skin / 2
+            positions = torch.tensor(structure.positions)
+            edge_index, shifts = neighbors(positions, structure.cell.array, structure.pbc,
+                                           torch.tensor(structure.numbers))
+        assert neighbors.n_builds == 1
+        out = potential(positions, torch.tensor(moved.numbers), edge_index, shifts.double(),
+                        torch.tensor(moved.cell.array).unsqueeze(0),
+                        torch.zeros(len(moved), dtype=torch.long))
+        for key in ("energy", "forces", "stress"):
+            np.testing.assert_allclose(out[key].squeeze(0).numpy(), np.asarray(expected[key]).reshape(out[key].squeeze(0).shape),
+                                       rtol=0, atol=1e-12, err_msg=f"{key}, compact={compact}")
+        edges[compact] = edge_index.shape[1]
+    assert edges[False] > edges[True]
+
+
+def test_verlet_list_reports_nan_positions_on_the_next_call():
+    neighbors = VerletNeighborList(3.0, skin=0.5)
+    positions = torch.tensor([[0.0, 0.0, 0.0], [1.5, 0.0, 0.0]])
+    neighbors(positions, np.zeros((3, 3)), [False] * 3, torch.tensor([29, 29]))
+    positions[1, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        neighbors(positions, np.zeros((3, 3)), [False] * 3, torch.tensor([29, 29]))

@@ -167,3 +167,9 @@ def test_backend_selection():
     assert EquivariantPotential(config).ops == "e3nn"
     with pytest.raises(ValueError, match="unknown equivariant-ops backend 'jax'"):
         EquivariantPotential(config, ops="jax")
+
+
+def test_aotinductor_export_of_the_naive_cueq_form_is_refused_with_the_reason(tmp_path):
+    with pytest.raises(ValueError, match="AOTInductor cannot compile cuEquivariance's pure-torch"):
+        export(small_model(num_layers=1), tmp_path / "m.pt2", format="aotinductor", ops="cueq")
+    assert not (tmp_path / "m.pt2").exists()
