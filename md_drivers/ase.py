@@ -73,9 +73,11 @@ def as_deployed(model: ModelLike, device: str | torch.device = "cpu",
                 dtype: Optional[torch.dtype] = None) -> DeployedPotential:
     """A :class:`DeployedPotential` from a model, a deployed potential or a file path.
 
-    Models and TorchScript files run on the fast path (:class:`potentials.FastPotential`)
-    in ``dtype`` (default: the model's or the file's); an already deployed potential is
-    used as it is and must match ``dtype``.
+    Models and TorchScript files run with the device's default backend (``load``'s
+    ``ops=None``): on the fast path (:class:`potentials.FastPotential`) with e3nn ops, the
+    CPU default; as a cuEquivariance model on a CUDA device with its kernels. They run in
+    ``dtype`` (default: the model's or the file's); an already deployed potential is used
+    as it is and must match ``dtype``.
     """
     if isinstance(model, EquivariantPotential):
         return DeployedPotential.from_model(model, dtype, device)

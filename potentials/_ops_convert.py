@@ -54,8 +54,9 @@ def transfer_weights(state: Mapping[str, Tensor], source_ops: str, target: nn.Mo
     :class:`~potentials.FastPotential`), converting the weights to ``target.ops``.
 
     Raises:
-        ModelFileError: a parameter of ``target`` has no counterpart in ``state``, or one
-            whose size differs (the weights belong to another model).
+        ModelFileError: a parameter of ``target`` has no counterpart in ``state``, one
+            whose size differs, or a weight in ``state`` that ``target`` has no place for
+            (the weights belong to another model), each named.
     """
     source_ops, target_ops = check_ops(source_ops), check_ops(target.ops)
     own = target.state_dict()
@@ -71,12 +72,24 @@ def transfer_weights(state: Mapping[str, Tensor], source_ops: str, target: nn.Mo
             raise ModelFileError(f"weights do not fit the model: {name} has "
                                  f"{tuple(value.shape)}, the model {tuple(own[name].shape)}")
         converted[name] = value.reshape(own[name].shape)
-    if missing:
-        raise ModelFileError(f"weights do not fit the model: missing {missing}")
+    unexpected = [name for name, value in state.items()
+                  if name not in own and value.numel() > 0 and not _backend_constant(name)]
+    if missing or unexpected:
+        raise ModelFileError(f"weights do not fit the model: missing {missing}, "
+                             f"unexpected {unexpected}")
     if source_ops != target_ops:
         _reorder_edge_weights(converted, target.config, to_cueq=target_ops == "cueq")
     target.load_state_dict(converted, strict=False)
     return target
+
+
+# constant buffers of one backend's blocks (e3nn tensor products and masks, cuEquivariance
+# polynomial tables): rebuilt from the config, never compared
+_CONSTANT_MARKERS = (".tensor_product.", ".f.m.", "output_mask")
+
+
+def _backend_constant(name: str) -> bool:
+    return any(marker in name for marker in _CONSTANT_MARKERS)
 
 
 def _reorder_edge_weights(state: dict[str, Tensor], config: PotentialConfig,

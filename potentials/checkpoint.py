@@ -12,6 +12,7 @@ from .files import atomic_path
 from ._metadata import ModelFileError
 from ._ops_convert import transfer_weights
 from .config import PotentialConfig
+from .convert import convert_ops
 from .model import EquivariantPotential
 
 __all__ = ["save_checkpoint", "load_checkpoint", "model_from_file"]
@@ -21,10 +22,12 @@ CHECKPOINT_VERSION = 1
 
 
 def save_checkpoint(path: str | Path, model: EquivariantPotential, **extra: Any) -> Path:
-    """Write config, weights and ``extra`` (optimizer state, epoch, ...) atomically."""
+    """Write config, weights and ``extra`` (optimizer state, epoch, ...) atomically. The
+    weights are stored in e3nn's form; ``ops`` records the model's backend."""
+    # weights in the e3nn form whatever the model's backend: any release reads them
+    state = model.state_dict() if model.ops == "e3nn" else convert_ops(model, "e3nn").state_dict()
     payload = {"kind": CHECKPOINT_KIND, "version": CHECKPOINT_VERSION,
-               "config": model.config.to_dict(), "model_state": model.state_dict(),
-               "ops": model.ops,
+               "config": model.config.to_dict(), "model_state": state, "ops": model.ops,
                "dtype": str(next(model.parameters()).dtype).replace("torch.", ""), **extra}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
@@ -47,10 +50,10 @@ def load_checkpoint(path: str | Path, ops: Optional[str] = None
     if payload.get("version", 0) > CHECKPOINT_VERSION:
         raise ModelFileError(f"{path}: checkpoint version {payload['version']} is newer than "
                              f"this equiforce reads ({CHECKPOINT_VERSION})")
-    saved_ops = payload.get("ops", "e3nn")
     model = EquivariantPotential(PotentialConfig.from_dict(payload["config"]),
-                                 dtype=getattr(torch, payload["dtype"]), ops=ops or saved_ops)
-    transfer_weights(payload["model_state"], saved_ops, model)
+                                 dtype=getattr(torch, payload["dtype"]),
+                                 ops=ops or payload.get("ops", "e3nn"))
+    transfer_weights(payload["model_state"], "e3nn", model)
     return model, payload
 
 

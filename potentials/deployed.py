@@ -217,6 +217,7 @@ def _weights_from_file(path: Path, device: torch.device, jit_optimize: Optional[
              else EquivariantPotential(config, dtype, device, ops=ops).eval())
     transfer_weights(state, metadata["ops"], model)  # copies: cached tensors are never shared
     metadata["ops"], metadata["cueq_methods"] = ops, dict(model.cueq_methods)
+    metadata["format_version"] = 1 if ops == "e3nn" else 2   # of what runs, as dtype is
     fmt = "fast" if ops == "e3nn" else "eager"
     return DeployedPotential(model, metadata, fmt, device, path, jit_optimize)
 

@@ -12,6 +12,7 @@ from .files import atomic_path
 from ._metadata import FORMATS, METADATA_KEY, build_metadata
 from ._ops import resolve_ops
 from .convert import convert_ops
+from .nn._cueq import KERNEL_KINDS
 from .model import EquivariantPotential
 
 __all__ = ["export"]
@@ -48,7 +49,8 @@ def export(model: EquivariantPotential, path: str | Path, format: str = "torchsc
     device_name = str(torch.device(device))
     ops = model.ops if ops is None else resolve_ops(ops, device)
     prepared = convert_ops(model, ops, device, dtype).eval()
-    if format == "aotinductor" and "naive" in prepared.cueq_methods.values():
+    if format == "aotinductor" and any(prepared.cueq_methods.get(kind) == "naive"
+                                       for kind in KERNEL_KINDS):
         raise ValueError("AOTInductor cannot compile cuEquivariance's pure-torch ('naive') "
                          "method in torch 2.13 (an Inductor lowering error on its constants); "
                          "export the e3nn form (ops='e3nn') or a TorchScript file")

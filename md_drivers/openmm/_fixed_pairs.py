@@ -23,13 +23,19 @@ from typing import Tuple
 import torch
 from torch import Tensor
 
-__all__ = ["PADDING_SHIFT", "all_pairs", "fixed_capacity_pairs"]
+__all__ = ["PADDING_SHIFT", "PAIR_COUNT_PARAMETER", "all_pairs", "fixed_capacity_pairs"]
 
 PADDING_SHIFT = 10000
+# A global parameter (always 0) whose energy derivative is the module's pair count: the
+# host reads it from the State (getParameterDerivatives) without touching the graph.
+PAIR_COUNT_PARAMETER = "equiforce_pair_count"
 
 
 def all_pairs(n_atoms: int, device: torch.device) -> Tensor:
-    """Every pair ``i < j`` of ``n_atoms`` atoms, (2, n(n-1)/2) int64."""
+    """Every pair ``i < j`` of ``n_atoms`` atoms, (2, n(n-1)/2) int64; a single atom gets
+    the one pair (0, 0), which :func:`fixed_capacity_pairs` never counts."""
+    if n_atoms < 2:
+        return torch.zeros((2, 1), dtype=torch.long, device=device)
     return torch.triu_indices(n_atoms, n_atoms, offset=1, device=device)
 
 
@@ -64,7 +70,7 @@ def fixed_capacity_pairs(positions: Tensor, box: Tensor, periodic: bool, cutoff:
             vectors = vectors - n.unsqueeze(1) * box[axis]
             shifts[:, axis] = -n
         too_small = (torch.diagonal(box) < 2.0 * cutoff).any()
-    within = (vectors * vectors).sum(dim=1) < cutoff * cutoff
+    within = ((vectors * vectors).sum(dim=1) < cutoff * cutoff) & (i != j)
     count = within.sum()
     count = torch.where(too_small, torch.full_like(count, -1), count)
     slot = torch.nonzero_static(within, size=capacity, fill_value=-1).squeeze(1)

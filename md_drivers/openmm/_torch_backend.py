@@ -11,14 +11,10 @@ from potentials import DeployedPotential
 from potentials.units import EV_IN_KJ_PER_MOL, NM_IN_ANGSTROM
 from vesin_torch import NeighborList
 
-from ._fixed_pairs import all_pairs, fixed_capacity_pairs
+from ._fixed_pairs import PAIR_COUNT_PARAMETER, all_pairs, fixed_capacity_pairs
 
 __all__ = ["FixedCapacityOpenMMModule", "OpenMMModule", "PAIR_COUNT_PARAMETER",
            "create_torch_force", "scripted_model"]
-
-# A global parameter (always 0) whose energy derivative is the module's pair count: the
-# host reads it from the State (getParameterDerivatives) without touching the graph.
-PAIR_COUNT_PARAMETER = "equiforce_pair_count"
 
 
 class OpenMMModule(torch.nn.Module):
@@ -28,7 +24,8 @@ class OpenMMModule(torch.nn.Module):
     (scalar, kJ/mol) and the forces on all ``P`` particles ((P, 3), kJ/mol/nm; zero
     outside the selected atoms). The neighbour list is built inside by vesin (its
     TorchScript class: on the positions' device, CUDA included), so the module needs
-    nothing but positions and box.
+    nothing but positions and box, and vesin-torch's library: a process that loads a
+    serialized TorchForce must have ``vesin_torch`` imported (or its library loaded).
     """
 
     def __init__(self, model: torch.nn.Module, atomic_numbers: Tensor, selection: Tensor,

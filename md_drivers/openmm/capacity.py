@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Callable
+from typing import Callable, Optional
 
-from ._torch_backend import PAIR_COUNT_PARAMETER
+from ._fixed_pairs import PAIR_COUNT_PARAMETER
 
 __all__ = ["PairCapacityGuard"]
 
@@ -46,18 +46,23 @@ class PairCapacityGuard:
         interval: steps per chunk; each chunk costs a checkpoint and one State read.
         growth: the new capacity is ``growth`` times the larger of the count and the old
             capacity.
+        n_atoms: atoms the potential acts on (the ML region; default: every particle):
+            bounds the capacity, since a buffer holding all their pairs cannot overflow.
 
     Attributes:
         capacity: the current capacity; ``n_grown``: how many times it grew.
     """
 
     def __init__(self, context, force_index: int, make_force: Callable[[int], object],
-                 capacity: int, interval: int = 100, growth: float = 1.5) -> None:
+                 capacity: int, interval: int = 100, growth: float = 1.5,
+                 n_atoms: Optional[int] = None) -> None:
         if interval < 1 or growth <= 1.0:
             raise ValueError(f"interval must be >= 1 and growth > 1, got {interval}, {growth}")
         self.context, self.force_index, self.make_force = context, force_index, make_force
         self.capacity, self.interval, self.growth = int(capacity), int(interval), float(growth)
         self.n_grown = 0
+        n = context.getSystem().getNumParticles() if n_atoms is None else int(n_atoms)
+        self.max_pairs = max(1, n * (n - 1) // 2)
 
     def pair_count(self) -> int:
         """Pairs within the cutoff at the last force evaluation (one State read)."""
@@ -87,7 +92,7 @@ class PairCapacityGuard:
             # An overflow earlier in the chunk leaves NaN positions, whose count is 0: the
             # count at the chunk's start is read instead, and the buffer grows at least
             # geometrically, until every pair of the system fits.
-            if count <= self.capacity and self.capacity >= self._all_pairs():
+            if count <= self.capacity and self.capacity >= self.max_pairs:
                 raise RuntimeError("equiforce TorchForce: NaN energy without a pair-buffer "
                                    f"overflow ({self.capacity} slots hold every pair)")
             self.context.loadCheckpoint(checkpoint)
@@ -103,10 +108,6 @@ class PairCapacityGuard:
                 raise
             return 0, False
 
-    def _all_pairs(self) -> int:
-        n = self.context.getSystem().getNumParticles()
-        return n * (n - 1) // 2
-
     def _energy_is_finite(self) -> bool:
         import openmm.unit as unit
 
@@ -114,7 +115,7 @@ class PairCapacityGuard:
         return math.isfinite(state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole))
 
     def _grow(self, needed: int) -> None:
-        capacity = int(math.ceil(self.growth * needed))
+        capacity = min(int(math.ceil(self.growth * needed)), max(self.max_pairs, needed))
         log.info("equiforce TorchForce: %d pairs > capacity %d; rebuilding with %d",
                  needed, self.capacity, capacity)
         system = self.context.getSystem()

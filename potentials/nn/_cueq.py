@@ -26,6 +26,8 @@ __all__ = ["CueqEdgeProduct", "CueqProductStep", "CueqSphericalHarmonics", "cue_
 _CUDA_METHODS = {"spherical_harmonics": "uniform_1d", "edge_product": "uniform_1d",
                  "linear": "naive", "fully_connected": "naive", "product": "uniform_1d"}
 KINDS = tuple(_CUDA_METHODS)
+# the kinds that run a CUDA kernel when kernels are used
+KERNEL_KINDS = tuple(kind for kind, method in _CUDA_METHODS.items() if method != "naive")
 
 
 def kernel_methods(use_kernels: bool) -> dict[str, str]:
@@ -88,7 +90,7 @@ class CueqEdgeProduct(nn.Module):
     ``out[i] = sum_{e: centre_e = i} TP(h[neighbour_e], Y_e; w_e)``. Output blocks are
     sorted by irrep, as the e3nn convolution's; the weight blocks of one path (``mul``
     channels each) come in output order (e3nn's come in instruction order: see
-    :func:`potentials._ops_convert.edge_product_weight_order`).
+    :func:`potentials._ops_convert.edge_weight_order`).
 
     Shapes: h (N, dim_in), Y (E, dim_sh), w (E, weight_numel), centre/neighbour (E,)
     -> (num_nodes, dim_out).
@@ -106,8 +108,15 @@ class CueqEdgeProduct(nn.Module):
 
     def forward(self, h: Tensor, edge_sh: Tensor, weights: Tensor, centre: Tensor,
                 neighbour: Tensor, num_nodes: int) -> Tensor:
-        return self.tp(h, edge_sh, weights, indices_1=neighbour, indices_out=centre,
-                       size_out=num_nodes)
+        # The polynomial is called directly: ChannelWiseTensorProduct.forward makes its
+        # output-size tensor on the CPU and copies it to the device on every call (a
+        # blocking copy on CUDA, not allowed inside a captured CUDA graph).
+        tp = self.tp
+        output = tp.f([weights, tp.transpose_in1(h), tp.transpose_in2(edge_sh)],
+                      input_indices={1: neighbour},
+                      output_shapes={0: h.new_empty((num_nodes, 1))},
+                      output_indices={0: centre})
+        return tp.transpose_out(output[0])
 
 
 class CueqProductStep(nn.Module):

@@ -88,3 +88,12 @@ def test_overflow_and_a_small_box_poison_the_outputs_and_are_reported(modules):
     energy, _ = fixed(positions, small, probe)
     energy.backward()
     assert torch.isnan(energy) and float(probe.grad) == -1.0
+
+
+def test_a_single_atom_has_no_pairs_and_only_padding():
+    positions = torch.zeros((1, 3), dtype=torch.float64)
+    edge_index, shifts, cell, count = fixed_capacity_pairs(
+        positions, torch.zeros((3, 3), dtype=torch.float64), False, CUTOFF, 4,
+        all_pairs(1, positions.device))
+    vectors = positions[edge_index[1]] - positions[edge_index[0]] + shifts @ cell
+    assert int(count) == 0 and bool((vectors.norm(dim=1) > 1000 * CUTOFF).all())

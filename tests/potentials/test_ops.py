@@ -149,6 +149,20 @@ def test_checkpoint_keeps_the_backend_and_converts_on_request(tmp_path):
     assert payload["ops"] == "cueq" and restored.ops == "cueq"
     as_e3nn, _ = load_checkpoint(path, ops="e3nn")
     assert_potentials_agree(as_e3nn, cueq_model, [cu_slab()], rtol=1e-12)
+    # stored in e3nn's form, which any equiforce release reads
+    reference = convert_ops(cueq_model, "e3nn").state_dict()
+    for name, value in torch.load(path, weights_only=True)["model_state"].items():
+        assert torch.equal(value, reference[name]), name
+
+
+def test_weights_of_another_model_are_refused_naming_the_extra_keys():
+    from potentials._ops_convert import transfer_weights
+
+    one_layer = convert_ops(small_model(num_layers=1), "cueq")
+    state = dict(one_layer.state_dict())
+    state["layers.1.convolution.linear_up.weight"] = torch.ones(1, 64)   # a second layer's
+    with pytest.raises(ModelFileError, match=r"unexpected \['layers.1.convolution.linear_up.weight"):
+        transfer_weights(state, "cueq", one_layer)
 
 
 def test_unknown_backend_in_a_file_is_named(pair):
