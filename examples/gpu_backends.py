@@ -7,8 +7,9 @@
 2. Exports the cuEquivariance form (the file records ``ops``) and loads it both ways.
 3. Runs a few MD steps through the ASE calculator with each backend on ``--device`` (the
    neighbour list and its Verlet cache stay on the device) and compares the trajectories.
-4. Evaluates the graph-safe OpenMM module (fixed pair buffer, what ``cuda_graphs=True``
-   runs) against the vesin-list module, and shows an overflow being reported.
+4. Puts the exported cueq module inside the graph-safe OpenMM module (fixed pair buffer,
+   what ``cuda_graphs=True`` runs), compares it with the vesin-list module, and shows an
+   overflow being reported.
 
 On a CPU the cueq backend runs cuEquivariance's pure-torch ``naive`` method (correct, not
 fast); on a CUDA machine with ``pip install -e '.[cuda]'`` it runs the CUDA kernels.
@@ -50,14 +51,18 @@ def compare_backends(model, atoms) -> None:
     print(f"e3nn -> cueq -> e3nn weights identical: {exact}")
 
 
-def export_both_ways(model, atoms) -> None:
+def export_both_ways(model, atoms):
+    """Export the cueq form, run it with both backends; return the file's own TorchScript
+    module (a cueq DeployedPotential), which step 4 puts inside the OpenMM module."""
     with tempfile.TemporaryDirectory() as tmp:
         path = export(model, Path(tmp) / "cu-cueq.pt", ops="cueq")
+        as_file = load(path, fast=False)
         for ops in ("cueq", "e3nn"):
             deployed = load(path, ops=ops)
             energy = evaluate(deployed, atoms)["energy"]
             print(f"exported cueq file run with {ops:4s} ops ({deployed.format}): "
-                  f"E = {energy:.10f} eV (file metadata ops: {load(path, fast=False).ops})")
+                  f"E = {energy:.10f} eV (file metadata ops: {as_file.ops})")
+    return as_file
 
 
 def md_with_each_backend(model, atoms, device: str, steps: int) -> None:
@@ -76,8 +81,8 @@ def md_with_each_backend(model, atoms, device: str, steps: int) -> None:
           f"{np.abs(final['e3nn'] - final['cueq']).max():.2e} A")
 
 
-def graph_safe_openmm_module(model, atoms) -> None:
-    scripted = scripted_model(DeployedPotential.from_model(model, torch.float64))
+def graph_safe_openmm_module(model, atoms, scripted_file) -> None:
+    scripted = scripted_model(scripted_file)        # the exported cueq TorchScript module
     arguments = (scripted, torch.as_tensor(atoms.numbers), torch.arange(len(atoms)), len(atoms),
                  True, model.cutoff, torch.float64)
     positions = torch.tensor(atoms.positions / 10.0)     # nm, as OpenMM passes them
@@ -101,9 +106,9 @@ def main() -> None:
     atoms.rattle(0.05, seed=1)
     model = e3nn_model()
     compare_backends(model, atoms)
-    export_both_ways(model, atoms)
+    scripted_file = export_both_ways(model, atoms)
     md_with_each_backend(model, atoms, args.device, args.steps)
-    graph_safe_openmm_module(model, atoms)
+    graph_safe_openmm_module(model, atoms, scripted_file)
 
 
 if __name__ == "__main__":
