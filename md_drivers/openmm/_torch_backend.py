@@ -109,7 +109,9 @@ class FixedCapacityOpenMMModule(OpenMMModule):
         if probe is not None:
             with torch.no_grad():   # not detach(): torch.jit.freeze (openmm-torch) drops it
                 energy = energy + 0.0
-            energy = energy + probe.to(energy.device, energy.dtype) * count.to(energy.dtype)
+            # the probe stays where openmm-torch made it (a 0-dim CPU tensor acts as a
+            # scalar on any device): no host-to-device copy inside a captured graph
+            energy = energy + count.to(energy.dtype) * probe.to(energy.dtype)
         forces = torch.zeros((self.n_particles, 3), dtype=positions.dtype, device=pos.device)
         selected = out["forces"] * (self.ev_in_kj_per_mol * self.nm_in_angstrom)
         forces = forces.index_copy(0, self.selection, selected.to(positions.dtype)) + poison

@@ -27,11 +27,12 @@ class PairCapacityGuard:
     Example::
 
         def make(capacity):
-            return create_force(model, numbers, backend="torch", device="cuda",
-                                cuda_graphs=True, pair_capacity=capacity)
+            return create_force(model, topology, atoms=ml_atoms, backend="torch",
+                                device="cuda", cuda_graphs=True, pair_capacity=capacity)
         system.addForce(make(4000))
         context = openmm.Context(system, integrator, openmm.Platform.getPlatformByName("CUDA"))
-        guard = PairCapacityGuard(context, system.getNumForces() - 1, make, capacity=4000)
+        guard = PairCapacityGuard(context, system.getNumForces() - 1, make, capacity=4000,
+                                  n_atoms=len(ml_atoms))
         guard.step(100_000)
 
     A state made with an overflowed buffer is beyond repair: ``setVelocitiesToTemperature``
@@ -74,8 +75,8 @@ class PairCapacityGuard:
 
         Raises:
             RuntimeError: the energy is NaN although the buffer holds every pair of the
-                system (a simulation that blew up), or the box is narrower than twice the
-                cutoff (no capacity fixes that).
+                ``n_atoms`` atoms (a simulation that blew up), or the box is narrower than
+                twice the cutoff (no capacity fixes that).
         """
         done = 0
         while done < n_steps:
@@ -91,7 +92,7 @@ class PairCapacityGuard:
                 continue
             # An overflow earlier in the chunk leaves NaN positions, whose count is 0: the
             # count at the chunk's start is read instead, and the buffer grows at least
-            # geometrically, until every pair of the system fits.
+            # geometrically, until every pair of the n_atoms atoms fits.
             if count <= self.capacity and self.capacity >= self.max_pairs:
                 raise RuntimeError("equiforce TorchForce: NaN energy without a pair-buffer "
                                    f"overflow ({self.capacity} slots hold every pair)")
