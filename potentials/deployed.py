@@ -188,9 +188,9 @@ def load(path: str | Path, device: str | torch.device = "cpu",
     if any(name.endswith(f"extra/{METADATA_KEY}") for name in names):
         if fast:
             return _weights_from_file(path, device, jit_optimize, dtype, resolve_ops(ops, device))
-        return _same_ops(_same_dtype(_load_torchscript(path, device, jit_optimize), dtype), ops)
+        return _as_stored(_load_torchscript(path, device, jit_optimize), dtype, ops)
     if any("aotinductor" in name for name in names):
-        return _same_ops(_same_dtype(_load_aotinductor(path, device), dtype), ops)
+        return _as_stored(_load_aotinductor(path, device), dtype, ops)
     raise ModelFileError(f"{path}: not an equiforce potential (a zip archive without "
                          f"equiforce metadata)")
 
@@ -239,21 +239,18 @@ def _read_torchscript_weights(path: str, inode: int, size: int, mtime_ns: int,
     return state, deployed.metadata
 
 
-def _same_dtype(deployed: DeployedPotential, dtype: Optional[torch.dtype]) -> DeployedPotential:
-    if dtype is not None and dtype != deployed.dtype:
-        raise ModelFileError(
-            f"{deployed.path}: the {deployed.format} file holds a {deployed.metadata['dtype']} "
-            f"model; load it with fast=True (TorchScript files) or export it again with "
-            f"dtype={dtype}")
-    return deployed
-
-
-def _same_ops(deployed: DeployedPotential, ops: Optional[str]) -> DeployedPotential:
-    if ops is not None and ops != deployed.ops:
-        raise ModelFileError(
-            f"{deployed.path}: the {deployed.format} file runs {deployed.ops} ops; load it "
-            f"with fast=True (TorchScript files: weights converted) or export it again with "
-            f"ops={ops!r}")
+def _as_stored(deployed: DeployedPotential, dtype: Optional[torch.dtype],
+               ops: Optional[str]) -> DeployedPotential:
+    """``deployed`` (a file's own module), or ModelFileError if the caller asked for a
+    dtype or ops backend other than the one the file was exported with."""
+    wanted = {"dtype": (dtype, deployed.dtype, deployed.metadata["dtype"]),
+              "ops": (ops, deployed.ops, deployed.ops)}
+    for name, (asked, held, shown) in wanted.items():
+        if asked is not None and asked != held:
+            raise ModelFileError(
+                f"{deployed.path}: the {deployed.format} file holds a {shown} model; "
+                f"load it with fast=True (TorchScript files: weights converted) or export "
+                f"it again with {name}={asked!r}")
     return deployed
 
 

@@ -16,6 +16,7 @@ from cuequivariance.group_theory.experimental.e3nn import O3_e3nn
 from e3nn import o3
 from torch import Tensor, nn
 
+from ._irreps import product_step_tensor_product
 from ._layout import wigner_block
 
 __all__ = ["CueqEdgeProduct", "CueqProductStep", "CueqSphericalHarmonics", "cue_irreps",
@@ -130,8 +131,6 @@ class CueqProductStep(nn.Module):
 
     def __init__(self, irreps_a: o3.Irreps, num_species: int, method: str) -> None:
         super().__init__()
-        from .product import product_step_tensor_product
-
         reference = product_step_tensor_product(irreps_a, compile_code=False)
         descriptor = cue.SegmentedTensorProduct.from_subscripts("u,iu,ju,ku+ijk")
         for operand in (1, 2, 3):

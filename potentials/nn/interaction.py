@@ -40,9 +40,8 @@ class EquivariantConvolution(nn.Module):
         self.tensor_product = o3.TensorProduct(
             irreps_in, irreps_sh, mid, instructions, shared_weights=False, internal_weights=False,
             compile_left_right=generates_tensor_product_code())
-        self.radial_mlp = FullyConnectedNet(
-            [num_radial, radial_hidden, radial_hidden, self.tensor_product.weight_numel],
-            torch.nn.functional.silu)
+        self.radial_mlp = radial_network(num_radial, radial_hidden,
+                                         self.tensor_product.weight_numel)
         self.linear_out = o3.Linear(mid.simplify(), irreps_out)
         self.irreps_out = irreps_out
         self.irreps_mid = mid
@@ -59,6 +58,12 @@ class EquivariantConvolution(nn.Module):
                              dtype=messages.dtype, device=messages.device)
         summed = summed.index_add(0, centre, messages)
         return self.linear_out(summed / self.avg_num_neighbors)
+
+
+def radial_network(num_radial: int, radial_hidden: int, num_weights: int) -> nn.Module:
+    """The radial MLP: (E, num_radial) -> (E, num_weights), two SiLU hidden layers."""
+    return FullyConnectedNet([num_radial, radial_hidden, radial_hidden, num_weights],
+                             torch.nn.functional.silu)
 
 
 def _uvu_paths(irreps_in: o3.Irreps, irreps_sh: o3.Irreps, irreps_out: o3.Irreps):
@@ -99,9 +104,8 @@ class CueqConvolution(EquivariantConvolution):
         if self.tensor_product.irreps_out != mid:
             raise ValueError(f"cuEquivariance's edge product gives {self.tensor_product.irreps_out}, "
                              f"the e3nn convolution {mid}")
-        self.radial_mlp = FullyConnectedNet(
-            [num_radial, radial_hidden, radial_hidden, self.tensor_product.weight_numel],
-            torch.nn.functional.silu)
+        self.radial_mlp = radial_network(num_radial, radial_hidden,
+                                         self.tensor_product.weight_numel)
         self.linear_out = cueq_linear(mid.simplify(), irreps_out, methods["linear"])
         self.irreps_out = irreps_out
         self.irreps_mid = mid

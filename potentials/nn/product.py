@@ -8,10 +8,10 @@ from e3nn import o3
 from torch import Tensor, nn
 
 from ._cueq import CueqProductStep, cueq_linear
-from ._irreps import allowed_outputs
+from ._irreps import product_step_tensor_product
 from ._tensor_product_code import generates_tensor_product_code
 
-__all__ = ["ManyBodyProduct", "product_step_tensor_product"]
+__all__ = ["ManyBodyProduct"]
 
 
 class ManyBodyProduct(nn.Module):
@@ -60,18 +60,4 @@ class _ProductStep(nn.Module):
 
     def forward(self, b: Tensor, a: Tensor, species_index: Tensor) -> Tensor:
         return self.tensor_product(b, a, self.species_weights(species_index))
-
-
-def product_step_tensor_product(irreps_a: o3.Irreps, compile_code: bool) -> o3.TensorProduct:
-    """e3nn's ``uuu`` product ``irreps_a x irreps_a -> irreps_a`` of one step, weights
-    given per atom (one ``mul`` block per instruction)."""
-    instructions = []
-    for i1, (_, ir1) in enumerate(irreps_a):
-        for i2, (_, ir2) in enumerate(irreps_a):
-            for ir_out in allowed_outputs(ir1, ir2, irreps_a):
-                i_out = [ir for _, ir in irreps_a].index(ir_out)
-                instructions.append((i1, i2, i_out, "uuu", True))
-    return o3.TensorProduct(irreps_a, irreps_a, irreps_a, instructions,
-                            shared_weights=False, internal_weights=False,
-                            compile_left_right=compile_code)
 

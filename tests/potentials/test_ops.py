@@ -131,7 +131,7 @@ def test_exported_cueq_model_records_its_backend_and_agrees(tmp_path):
     as_fast = load(path)                              # CPU default: e3nn fast path
     assert as_fast.ops == "e3nn" and as_fast.format == "fast"
     assert_potentials_agree(as_fast, e3nn_model, structures, rtol=1e-12)
-    with pytest.raises(ModelFileError, match="runs cueq ops"):
+    with pytest.raises(ModelFileError, match="torchscript file holds a cueq model; load it with fast=True"):
         load(path, fast=False, ops="e3nn")
 
 
