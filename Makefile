@@ -52,7 +52,7 @@ $(GPU_STAMP): $(STAMP)
 # threaded behaviour set their own thread count). The slowest tests are listed.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow

@@ -9,6 +9,7 @@ from typing import Optional, Sequence
 from potentials.files import strict_json
 
 from ._cli_lammps import add_lammps_command
+from ._cli_learn import add_learn_command
 from ._cli_md import add_md_commands
 
 __all__ = ["main"]
@@ -123,6 +124,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     add_md_commands(commands)
     add_lammps_command(commands)
+    add_learn_command(commands)
 
     exp = commands.add_parser("export", help="write a deployable model file")
     exp.add_argument("source", help="checkpoint (.pt) or model config (.json/.yaml)")

@@ -28,6 +28,7 @@ CASES = {
     "train_alloy.py": ["--minutes", "0.03", "--structures", "2", "--repeat", "1",
                        "--temperatures", "600", "--channels", "4", "--out", "{tmp}/alloy"],
     "gpu_backends.py": ["--steps", "4"],
+    "learn_cu.py": ["--quick", "--out", "{tmp}/learn-cu"],
     "villin_mlmm.py": ["--steps", "4", "--minimize-iterations", "2", "--report-interval", "2",
                        "--out", "{tmp}/villin"],
 }
@@ -59,7 +60,7 @@ def test_every_example_has_a_case():
 
 # Examples with a test of their own below (run once, checked more closely).
 CHECKED_BELOW = {"build_and_check.py", "cu_emt_eos.py", "fast_path.py", "gpu_backends.py",
-                 "nve_cu.py",
+                 "learn_cu.py", "nve_cu.py",
                  "train_alloy.py", "villin_mlmm.py"}
 
 
@@ -134,3 +135,12 @@ def test_train_alloy_reports_both_kinds_within_its_budget(tmp_path):
     out = run_example("train_alloy.py", CASES["train_alloy.py"], tmp_path)
     assert "held-out strained" in out and "held-out surface" in out and "mean signed" in out
     assert (tmp_path / "alloy" / "run" / "parity_test.png").is_file()
+
+
+def test_learn_cu_reports_rounds_kinds_and_calibration(tmp_path):
+    out = run_example("learn_cu.py", CASES["learn_cu.py"], tmp_path)
+    assert "held-out OOD force MAE: round 0" in out and "Spearman" in out
+    assert "melt forces MAE" in out and "vacancy_cluster forces MAE" in out
+    work = tmp_path / "learn-cu" / "work"
+    assert (work / "round-001" / "labelled.extxyz").is_file()
+    assert (work / "learning_curve.png").is_file()

@@ -2,8 +2,8 @@
 OpenMM amber14 (proteins)."""
 from .emt import EMTSettings, generate_emt
 from .io import write_frames
-from .openmm import OpenMMSettings, generate_openmm
+from .openmm import Amber14Calculator, OpenMMSettings, generate_openmm
 from .xtb import XTBSettings, generate_xtb
 
-__all__ = ["EMTSettings", "OpenMMSettings", "XTBSettings", "generate_emt", "generate_openmm",
-           "generate_xtb", "write_frames"]
+__all__ = ["Amber14Calculator", "EMTSettings", "OpenMMSettings", "XTBSettings", "generate_emt",
+           "generate_openmm", "generate_xtb", "write_frames"]

@@ -15,11 +15,12 @@ from typing import Optional
 
 import numpy as np
 from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.singlepoint import SinglePointCalculator
 
 from ..units import KJ_PER_MOL_IN_EV, NM_IN_ANGSTROM
 
-__all__ = ["OpenMMSettings", "generate_openmm", "KJ_PER_MOL_IN_EV"]
+__all__ = ["Amber14Calculator", "OpenMMSettings", "generate_openmm", "KJ_PER_MOL_IN_EV"]
 
 log = logging.getLogger(__name__)
 WATER = ("HOH", "WAT")
@@ -130,3 +131,43 @@ def _label(context, numbers: list[int], positions_nm, temperature: float) -> Ato
     frame.calc = SinglePointCalculator(frame, energy=energy, forces=forces)
     frame.info["temperature_K"] = temperature
     return frame
+
+
+class Amber14Calculator(Calculator):
+    """The labels of :func:`generate_openmm` as an ASE calculator: energy (eV) and forces
+    (eV/A) of the protein atoms of ``pdb`` (water and ions removed) under the
+    protein-only force field, no cutoff. The atoms must be those protein atoms in the
+    file's order (as in the frames :func:`generate_openmm` writes).
+
+    Args:
+        pdb: the solvated (or dry) structure; None for OpenMM's villin test system.
+        forcefield: force-field files.
+        platform: OpenMM platform name.
+    """
+
+    implemented_properties = ["energy", "free_energy", "forces"]
+
+    def __init__(self, pdb: Optional[str] = None,
+                 forcefield: tuple[str, ...] = ("amber14-all.xml", "amber14/tip3p.xml"),
+                 platform: str = "CPU", **kwargs) -> None:
+        import openmm.app as app
+
+        super().__init__(**kwargs)
+        structure = app.PDBFile(pdb or villin_pdb())
+        protein = [a.index for a in structure.topology.atoms() if not is_solvent(a.residue)]
+        atoms = list(structure.topology.atoms())
+        self.numbers = np.array([atoms[i].element.atomic_number for i in protein])
+        self.context = _protein_context(structure, app.ForceField(*forcefield), protein,
+                                        platform)
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes) -> None:
+        import openmm.unit as unit
+
+        super().calculate(atoms, properties, system_changes)
+        if not np.array_equal(self.atoms.numbers, self.numbers):
+            raise ValueError(f"the atoms ({len(self.atoms)}) are not the force field's "
+                             f"{len(self.numbers)} protein atoms in the PDB file's order")
+        positions = self.atoms.positions / NM_IN_ANGSTROM
+        frame = _label(self.context, list(self.numbers), positions * unit.nanometer, 0.0)
+        energy = frame.get_potential_energy()
+        self.results = {"energy": energy, "free_energy": energy, "forces": frame.get_forces()}

@@ -99,16 +99,23 @@ class OptimSettings:
 class TrainConfig:
     """Everything ``equiforce train`` needs: data, model hyper-parameters, optimisation,
     and the output folder. ``model`` fields set from data (``avg_num_neighbors``,
-    ``atomic_energy_shifts``, ``energy_scale``) are overwritten by training."""
+    ``atomic_energy_shifts``, ``energy_scale``) are overwritten by training.
+
+    ``init_from``: a checkpoint (``best.pt`` or ``last.pt`` of an earlier run) whose
+    weights start the training (a warm start, e.g. a committee member retrained on a
+    grown data set). Its architecture must be ``model``'s; its data-set statistics and
+    reference energies are kept (so the weights keep their meaning), and the optimizer,
+    schedule and EMA start afresh from its weights."""
 
     data: DataSettings
     model: PotentialConfig
     training: OptimSettings = field(default_factory=OptimSettings)
     output: str = "runs/train"
+    init_from: str | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> "TrainConfig":
-        _only(raw, {"data", "model", "training", "output"}, "top level")
+        _only(raw, {"data", "model", "training", "output", "init_from"}, "top level")
         for section in ("data", "model"):
             if not isinstance(raw.get(section), dict):
                 raise ValueError(f"{section} must be a mapping of settings, got "
@@ -134,7 +141,8 @@ class TrainConfig:
                                      None if test_path is None else str(test_path)),
                    model=model,
                    training=OptimSettings(**training),
-                   output=str(raw.get("output", "runs/train")))
+                   output=str(raw.get("output", "runs/train")),
+                   init_from=None if raw.get("init_from") is None else str(raw["init_from"]))
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> "TrainConfig":
@@ -163,7 +171,7 @@ class TrainConfig:
                          "reference_energies": self.data.reference_energies,
                          "test_path": self.data.test_path},
                 "model": self.model.to_dict(), "training": dataclasses.asdict(self.training),
-                "output": self.output}
+                "output": self.output, "init_from": self.init_from}
 
 
 def _only(mapping: dict, allowed: set[str], where: str) -> None:

@@ -26,6 +26,7 @@ from .data import (Frame, average_num_neighbors, data_hash, fit_reference_energi
                    read_frames, split_indices)
 from .metrics import loss_terms
 from .reference import ReferenceEnergies, is_isolated_atom, reference_energies
+from ._warm_start import warm_start_model as _warm_start
 from .report import parity_plot
 
 __all__ = ["TrainResult", "train", "fitted_model_config"]
@@ -146,13 +147,21 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
         raise ValueError(f"{config.data.path}: {len(frames)} frames leave no training or "
                          f"validation frames with split {config.data.split}")
     train_frames = [frames[i] for i in train_idx]
-    reference = reference_energies(all_frames, config.model.species, config.model.cutoff,
-                                   config.data.reference_energies, fit_frames=train_frames)
+    start = _warm_start(config) if config.init_from else None
+    if start is not None:
+        model_config = start.config
+        reference = ReferenceEnergies(np.array(model_config.atomic_energy_shifts),
+                                      f"from {config.init_from}")
+    else:
+        reference = reference_energies(all_frames, config.model.species, config.model.cutoff,
+                                       config.data.reference_energies, fit_frames=train_frames)
+        model_config = fitted_model_config(config.model, train_frames, reference)
     log.info("reference energies (%s): %s", reference.method, _by_symbol(
         config.model.symbols, reference.energies))
-    model_config = fitted_model_config(config.model, train_frames, reference)
     torch.manual_seed(settings.seed)
     model = EquivariantPotential(model_config, dtype=dtype)
+    if start is not None:
+        model.load_state_dict(start.to(dtype).state_dict())
     ema = ParameterEMA(model, settings.ema_decay)
     averaged = EquivariantPotential(model_config, dtype=dtype)
     optimizer = torch.optim.AdamW(model.parameters(), lr=settings.lr,

@@ -48,3 +48,16 @@ def test_labels_are_consistent_in_ev_and_angstrom(frames):
         numeric = -(energies[0] - energies[1]) / (2 * delta)
         # O(delta^2) truncation leaves ~1e-4 relative; a unit error would be a factor 10 or 96
         assert numeric == pytest.approx(frame.get_forces()[atom, axis], rel=3e-4, abs=1e-5)
+
+
+def test_amber14_calculator_reproduces_the_generated_labels(frames):
+    from potentials.datasets import Amber14Calculator
+
+    calculator = Amber14Calculator(platform="Reference")
+    atoms = frames[1].copy()
+    atoms.calc = calculator
+    np.testing.assert_allclose(atoms.get_forces(), frames[1].get_forces(), rtol=1e-3, atol=1e-3)
+    assert atoms.get_potential_energy() == pytest.approx(frames[1].get_potential_energy(),
+                                                         rel=1e-5)
+    with pytest.raises(ValueError, match="582 protein atoms"):
+        calculator.calculate(frames[1][:10], ["energy"])
