@@ -6,6 +6,7 @@ same wall-clock budget, errors per configuration kind on held-out frames.
         [--system cuau|cu] [--recipe default|previous] [--frames-per-structure 4]
         [--structures 8] [--heldout-structures 3] [--threads 2]
         [--workdir runs/bench-train-peers] [--output results/train-peers.json] [--write-docs]
+        [--peers-from results/train-peers.json]
 
 Data (``equiforce``'s own EMT generator, ASE 3.29 EMT labels): random fcc Cu-Au alloys with
 10-50% Au at 300, 600, 900 and 1200 K, two kinds: ``strained`` (108-atom bulk cells under a
@@ -17,7 +18,10 @@ starting structures per kind and temperature, ``--frames-per-structure`` frames 
 code. Held-out file: seed 1 (other structures, compositions and trajectories), 96 frames.
 ``--system cu`` makes the single-phase copper set instead (108-atom fcc Cu bulk, same
 temperatures and counts); ``--recipe previous`` trains equiforce as it was before
-issue 16 (least-squares reference energies, no stage two), for an A/B on the same data.
+issue 16 (least-squares reference energies, forces 10 x energy, lr 0.005, no stage two),
+``--recipe isolated-only`` with isolated-atom references and otherwise the same, and
+``--recipe fit`` today's recipe with least-squares reference energies, for A/Bs on the
+same data.
 
 Every code trains in its own venv (``_peer_train.py`` for the peers, ``equiforce train``
 for equiforce) at the same model size (cutoff 5 A, 32 channels, l_max 1, float64, batch 4,
@@ -25,6 +29,10 @@ for equiforce) at the same model size (cutoff 5 A, 32 channels, l_max 1, float64
 (nothing else running), then predicts the held-out frames; the errors are computed here,
 by one function for all codes, from those predictions and the EMT labels: energy MAE and
 mean signed error (meV/atom), force MAE (meV/A), stress MAE (meV/A^3), per kind.
+
+``--peers-from`` takes the other codes' entries from an earlier results file of the same
+system and budget instead of training them again (marked in the table). The data files
+of an earlier run in ``--workdir`` with the same settings are reused.
 
 Outputs: ``benchmarks/results/train-peers.json``, a parity plot per code
 (``docs/images/train-peers-<system>-<code>.png``) and a markdown table, printed and, with
@@ -59,16 +67,33 @@ MODEL = {"cutoff": 5.0, "l_max": 1, "channels": 32, "num_layers": 2, "correlatio
 SYSTEMS = {"cuau": {"elements": ("Cu", "Au"), "kinds": ("strained", "surface"),
                     "alloy_fraction": (0.1, 0.5)},
            "cu": {"elements": ("Cu",), "kinds": ("bulk",), "alloy_fraction": None}}
-# equiforce's training recipe before issue 16 (least-squares reference energies), for A/B
-RECIPES = {"default": {}, "previous": {"data": {"reference_energies": "fit"},
-                                       "training": {"stage_two_fraction": 0.0}}}
+# equiforce's training recipes for A/B: today's default; "fit", the same with least-squares
+# reference energies; "isolated-only", the first fix of
+# issue 16 (isolated-atom references; forces 10 x energy, lr 0.005, no stage two); and
+# "previous", the recipe before issue 16 (also least-squares reference energies)
+FIRST_FIX = {"forces_weight": 10.0, "lr": 0.005, "stage_two_fraction": 0.0}
+RECIPES = {"default": {}, "fit": {"data": {"reference_energies": "fit"}},
+           "isolated-only": {"training": FIRST_FIX},
+           "previous": {"data": {"reference_energies": "fit"}, "training": FIRST_FIX}}
 
 
 def make_data(workdir: Path, system: str, structures: int, frames: int,
               heldout_structures: int) -> dict:
-    """The training, validation and held-out files (see the module docstring)."""
+    """The training, validation and held-out files (see the module docstring), reused
+    from ``workdir/data.json`` when an earlier run made them with the same settings (the
+    generator is deterministic for its seeds)."""
     from potentials.datasets import EMTSettings, generate_emt, write_frames
     from potentials.train import split_indices
+
+    request = {"system": system, "structures": structures, "frames": frames,
+               "heldout_structures": heldout_structures}
+    record = workdir / "data.json"
+    if record.is_file():
+        saved = json.loads(record.read_text())
+        if saved.get("request") == request and all(Path(f).is_file()
+                                                    for f in saved["files"].values()):
+            print(f"data: reusing {record} ({request})", flush=True)
+            return {k: saved[k] for k in ("files", "e0")}
 
     def settings(seed, count, isolated):
         return EMTSettings(**SYSTEMS[system], repeat=3,
@@ -90,7 +115,9 @@ def make_data(workdir: Path, system: str, structures: int, frames: int,
     e0 = {f.get_chemical_symbols()[0]: f.get_potential_energy() for f in isolated}
     print(f"data: {len(train_idx)} train, {len(valid_idx)} valid frames, isolated atoms {e0} "
           f"({time.perf_counter() - started:.0f} s)", flush=True)
-    return {"files": {k: str(v) for k, v in files.items()}, "e0": e0}
+    data = {"files": {k: str(v) for k, v in files.items()}, "e0": e0}
+    record.write_text(json.dumps({"request": request, **data}))
+    return data
 
 
 def run_equiforce(workdir: Path, data: dict, budget: float, threads: int, species: list[int],
@@ -238,9 +265,22 @@ def markdown(results: dict, budget: float, system: str) -> str:
                             for k in kinds)
         forces = " / ".join(f"{errors[k]['forces_mae']:.1f}" for k in kinds)
         stress = errors["all"].get("stress_mae")
-        lines.append(f"| {LABELS[code]} | {entry['epochs']:.1f} | {energy} | {forces} | "
+        label = LABELS[code] + (" (earlier run, same data)" if entry.get("from") else "")
+        lines.append(f"| {label} | {entry['epochs']:.1f} | {energy} | {forces} | "
                      f"{'-' if stress is None else f'{stress:.3f}'} |")
     return "\n".join(lines)
+
+
+def earlier_results(path: Path, args) -> dict:
+    """The entries of an earlier results file for the codes not run now, each marked with
+    the file it came from; the earlier run must have had the same system and budget."""
+    earlier = json.loads(path.read_text())
+    for key, now in (("system", args.system), ("budget_seconds", args.budget)):
+        if earlier.get(key) != now:
+            raise SystemExit(f"--peers-from {path}: {key} {earlier.get(key)!r} is not this "
+                             f"run's {now!r}")
+    return {code: {**entry, "from": str(path)} for code, entry in earlier["results"].items()
+            if code not in args.codes}
 
 
 def write_docs(table: str) -> None:
@@ -256,7 +296,9 @@ def main() -> None:
     parser.add_argument("--codes", nargs="+", choices=CODES, default=list(CODES))
     parser.add_argument("--system", choices=sorted(SYSTEMS), default="cuau")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="default",
-                        help="equiforce's training recipe: today's, or the one before issue 16")
+                        help="equiforce's training recipe: today's, today's with least-squares "
+                             "references, the isolated-atom references alone, or the one "
+                             "before issue 16")
     parser.add_argument("--structures", type=int, default=8)
     parser.add_argument("--frames-per-structure", type=int, default=4)
     parser.add_argument("--heldout-structures", type=int, default=3)
@@ -265,12 +307,15 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / "runs" / "bench-train-peers")
     parser.add_argument("--output", type=Path, default=RESULTS / "train-peers.json")
     parser.add_argument("--write-docs", action="store_true")
+    parser.add_argument("--peers-from", type=Path, default=None,
+                        help="an earlier results file of this bench: its entries for codes "
+                             "not in --codes join the table (same system and budget required)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     data = make_data(args.workdir, args.system, args.structures, args.frames_per_structure,
                      args.heldout_structures)
     species = [atomic_numbers[e] for e in SYSTEMS[args.system]["elements"]]
-    results = {}
+    results = earlier_results(args.peers_from, args) if args.peers_from else {}
     for code in args.codes:
         if code == "equiforce":
             predictions_path = run_equiforce(args.workdir, data, args.budget, args.threads,
@@ -289,6 +334,7 @@ def main() -> None:
         save_results("train-peers", {"budget_seconds": args.budget, "system": args.system,
                                      "recipe": args.recipe, "data": data, "results": results},
                      args.output)
+    results = {code: results[code] for code in CODES if code in results}
     table = markdown(results, args.budget, args.system)
     print(table)
     if args.write_docs:

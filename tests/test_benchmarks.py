@@ -102,3 +102,46 @@ def test_bench_gpu_smoke_on_the_cpu(tmp_path):
     assert all("error" not in row for key in ("model_call", "ase_md", "openmm_md")
                for row in data[key])
     assert data["model_call_ratio"][0]["num_atoms"] == 32 and data["cueq_kernels"] is False
+
+
+def _bench_train_peers():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import bench_train_peers
+    finally:
+        sys.path.remove(str(BENCH))
+    return bench_train_peers
+
+
+def test_train_peers_takes_earlier_rows_only_for_the_same_system_and_budget(tmp_path):
+    bench = _bench_train_peers()
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps({"system": "cuau", "budget_seconds": 720.0, "results": {
+        "equiforce": {"epochs": 1.0}, "nequip": {"epochs": 2.0}}}))
+    args = type("Args", (), {"system": "cuau", "budget": 720.0, "codes": ["equiforce"]})
+    rows = bench.earlier_results(earlier, args)
+    assert list(rows) == ["nequip"] and rows["nequip"]["from"] == str(earlier)
+    args.budget = 300.0
+    with pytest.raises(SystemExit, match="budget_seconds 720.0 is not this run's 300.0"):
+        bench.earlier_results(earlier, args)
+
+
+def test_train_peers_reuses_data_made_with_the_same_settings(tmp_path, monkeypatch):
+    bench = _bench_train_peers()
+    files = {name: tmp_path / f"{name}.extxyz" for name in ("all", "train", "valid", "test")}
+    for path in files.values():
+        path.write_text("")
+    request = {"system": "cu", "structures": 1, "frames": 1, "heldout_structures": 1}
+    (tmp_path / "data.json").write_text(json.dumps(
+        {"request": request, "files": {k: str(v) for k, v in files.items()}, "e0": {"Cu": 3.5}}))
+    data = bench.make_data(tmp_path, "cu", 1, 1, 1)
+    assert data["e0"] == {"Cu": 3.5} and data["files"]["test"] == str(files["test"])
+    import potentials.datasets
+
+    def regenerate(settings):
+        raise RuntimeError("regenerating")
+
+    monkeypatch.setattr(potentials.datasets, "generate_emt", regenerate)
+    files["valid"].unlink()
+    with pytest.raises(RuntimeError, match="regenerating"):
+        bench.make_data(tmp_path, "cu", 1, 1, 1)
