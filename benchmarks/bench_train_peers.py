@@ -3,7 +3,7 @@ same wall-clock budget, errors per configuration kind on held-out frames.
 
     make bench-train-peers               # creates the peer venvs, then runs this script
     .venv/bin/python benchmarks/bench_train_peers.py [--budget 720] [--codes equiforce nequip mace]
-        [--system cuau|cu] [--recipe default|previous] [--frames-per-structure 4]
+        [--system cuau|cu] [--recipe default|fit|isolated-only|previous] [--frames-per-structure 4]
         [--structures 8] [--heldout-structures 3] [--threads 2]
         [--workdir runs/bench-train-peers] [--output results/train-peers.json] [--write-docs]
         [--peers-from results/train-peers.json]
