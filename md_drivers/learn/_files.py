@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import ase.io
 import numpy as np
@@ -21,11 +21,6 @@ def append_frame(path: Path, frame: Atoms) -> None:
     before = path.read_bytes() if path.is_file() else b""
     with atomic_path(path) as tmp:
         tmp.write_bytes(before + buffer.getvalue().encode())
-
-
-def write_frames(path: Path, frames: Sequence[Atoms]) -> None:
-    with atomic_path(path) as tmp:
-        ase.io.write(str(tmp), list(frames), format="extxyz")
 
 
 def read_frames(path: Path) -> list[Atoms]:

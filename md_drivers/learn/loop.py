@@ -28,11 +28,11 @@ from typing import Optional, Sequence
 
 from ase import Atoms
 
+from potentials.datasets import write_frames
 from potentials.files import atomic_path, strict_json
 from potentials.train import TrainConfig, train
 
-from ._files import (append_frame, read_frames, read_json, scalar_info, write_frames,
-                     write_json)
+from ._files import append_frame, read_frames, read_json, scalar_info, write_json
 from .config import LearnConfig
 from .evaluate import calibration, committee_errors
 from .explore import explore, score_frames
