@@ -3,7 +3,7 @@ same wall-clock budget, errors per configuration kind on held-out frames.
 
     make bench-train-peers               # creates the peer venvs, then runs this script
     .venv/bin/python benchmarks/bench_train_peers.py [--budget 720] [--codes equiforce nequip mace]
-        [--system cuau|cu] [--recipe default|fit|isolated-only|previous] [--frames-per-structure 4]
+        [--system cuau|cu] [--recipe default|fit|no-refit|isolated-only|previous] [--frames-per-structure 4]
         [--structures 8] [--heldout-structures 3] [--threads 2]
         [--workdir runs/bench-train-peers] [--output results/train-peers.json] [--write-docs]
         [--peers-from results/train-peers.json]
@@ -20,8 +20,8 @@ code. Held-out file: seed 1 (other structures, compositions and trajectories), 9
 temperatures and counts); ``--recipe previous`` trains equiforce as it was before
 issue 16 (least-squares reference energies, forces 10 x energy, lr 0.005, no stage two),
 ``--recipe isolated-only`` with isolated-atom references and otherwise the same, and
-``--recipe fit`` today's recipe with least-squares reference energies, for A/Bs on the
-same data.
+``--recipe fit`` today's recipe with least-squares reference energies, ``--recipe
+no-refit`` today's without the closing energy refit, for A/Bs on the same data.
 
 Every code trains in its own venv (``_peer_train.py`` for the peers, ``equiforce train``
 for equiforce) at the same model size (cutoff 5 A, 32 channels, l_max 1, float64, batch 4,
@@ -68,11 +68,14 @@ SYSTEMS = {"cuau": {"elements": ("Cu", "Au"), "kinds": ("strained", "surface"),
                     "alloy_fraction": (0.1, 0.5)},
            "cu": {"elements": ("Cu",), "kinds": ("bulk",), "alloy_fraction": None}}
 # equiforce's training recipes for A/B: today's default; "fit", the same with least-squares
-# reference energies; "isolated-only", the first fix of
-# issue 16 (isolated-atom references; forces 10 x energy, lr 0.005, no stage two); and
-# "previous", the recipe before issue 16 (also least-squares reference energies)
-FIRST_FIX = {"forces_weight": 10.0, "lr": 0.005, "stage_two_fraction": 0.0}
+# reference energies; "no-refit", the default without the closing energy refit;
+# "isolated-only", the first fix of issue 16 (isolated-atom references; forces 10 x
+# energy, lr 0.005, no stage two, no refit); and "previous", the recipe before issue 16
+# (also least-squares reference energies)
+FIRST_FIX = {"forces_weight": 10.0, "lr": 0.005, "stage_two_fraction": 0.0,
+             "energy_refit": False}
 RECIPES = {"default": {}, "fit": {"data": {"reference_energies": "fit"}},
+           "no-refit": {"training": {"energy_refit": False}},
            "isolated-only": {"training": FIRST_FIX},
            "previous": {"data": {"reference_energies": "fit"}, "training": FIRST_FIX}}
 
@@ -297,8 +300,8 @@ def main() -> None:
     parser.add_argument("--system", choices=sorted(SYSTEMS), default="cuau")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default="default",
                         help="equiforce's training recipe: today's, today's with least-squares "
-                             "references, the isolated-atom references alone, or the one "
-                             "before issue 16")
+                             "references, today's without the energy refit, the isolated-atom "
+                             "references alone, or the one before issue 16")
     parser.add_argument("--structures", type=int, default=8)
     parser.add_argument("--frames-per-structure", type=int, default=4)
     parser.add_argument("--heldout-structures", type=int, default=3)

@@ -117,7 +117,7 @@ def write_inputs(out: Path, args) -> Path:
               "model": {"species": [29], "cutoff": 4.5, "l_max": 1, **model},
               "training": {"epochs": 2 if quick else 30, "batch_size": 4, "lr": 0.01,
                            "forces_weight": 10.0, "stress_weight": 100.0, "dtype": "float64",
-                           "stage_two_fraction": 0.0},
+                           "stage_two_fraction": 0.0, "energy_refit": False},
               "output": str(out / "unused")}
     (out / "member.yaml").write_text(yaml.safe_dump(member, sort_keys=False))
     steps = 20 if quick else 300

@@ -5,15 +5,17 @@
 
 Generates EMT reference data (random Cu-Au alloys with 10-50% Au: strained bulk cells and
 (111) slabs, 300-1200 K, one isolated atom per element for the reference energies) and a
-held-out file from another seed, trains with ``training.max_time`` and prints the held-out
-errors per configuration kind. A mean signed energy error near zero for both kinds means
-the bulk-surface energy difference is right; the parity plot is ``OUT/parity_test.png``.
+held-out file from another seed, trains with ``training.max_time`` and prints the
+reference energies (the isolated atoms' and the closing energy refit added to them, see
+docs/training.md#the-closing-energy-refit) and the held-out errors per configuration
+kind. A mean signed energy error near zero for both kinds means the bulk-surface energy
+difference is right; the parity plot is ``OUT/parity_test.png``.
 """
 import argparse
 import logging
 from pathlib import Path
 
-from potentials import PotentialConfig
+from potentials import PotentialConfig, load
 from potentials.datasets import EMTSettings, generate_emt, write_frames
 from potentials.train import DataSettings, OptimSettings, TrainConfig, train
 
@@ -53,6 +55,10 @@ def main() -> None:
     result = train(config, overwrite=True)
     print(f"trained {result.epochs} epochs in {result.wall_seconds:.0f} s "
           f"(budget {60 * args.minutes:.0f} s of training)")
+    reference = load(result.deployed_path).metadata["provenance"]["reference_energies"]
+    for symbol, energy in reference["eV"].items():
+        print(f"{symbol}: free-atom reference ({reference['method']}) {energy:.4f} eV, "
+              f"closing energy refit {1e3 * reference['refit_eV'][symbol]:+.2f} meV")
     for kind, m in result.test_metrics_by_kind.items():
         print(f"held-out {kind:9s} energy MAE {m['energy_mae']:6.2f} meV/atom "
               f"(mean signed {m['energy_me']:+6.2f}), forces MAE {m['forces_mae']:5.1f} meV/A")

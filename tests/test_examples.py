@@ -134,6 +134,7 @@ def test_villin_mlmm_writes_a_trajectory(tmp_path):
 def test_train_alloy_reports_both_kinds_within_its_budget(tmp_path):
     out = run_example("train_alloy.py", CASES["train_alloy.py"], tmp_path)
     assert "held-out strained" in out and "held-out surface" in out and "mean signed" in out
+    assert "Cu: free-atom reference (isolated)" in out and "closing energy refit" in out
     assert (tmp_path / "alloy" / "run" / "parity_test.png").is_file()
 
 

@@ -56,6 +56,11 @@ class OptimSettings:
     "stage two"): forces are learnt first, then the energies are pinned; 0 switches it
     off. The defaults (forces 100 x energy, lr 0.01, a stage two of the last 20% at
     energy weight 100) are the measured recipe of docs/training.md#the-default-recipe.
+
+    ``energy_refit``: after training, add to each species' reference energy (eV) the
+    least-squares constant that removes the best model's mean per-atom energy error on
+    the training frames (``_energy_refit``); forces and stress do not change, the
+    correction is stored in ``best.pt`` and the provenance (``refit_eV``).
     """
 
     epochs: int = 50
@@ -73,6 +78,7 @@ class OptimSettings:
     max_time: float | None = None
     stage_two_fraction: float = 0.2
     stage_two_energy_weight: float = 100.0
+    energy_refit: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.stage_two_fraction < 1 or self.stage_two_energy_weight < 0:

@@ -20,6 +20,7 @@ from ..export import export
 from ..model import EquivariantPotential
 from ._batches import Batches, evaluate
 from ._ema import ParameterEMA
+from ._energy_refit import energy_refit, with_energy_shifts
 from ._schedule import Budget, cosine_lr, energy_weight
 from .config import TrainConfig
 from .data import (Frame, average_num_neighbors, data_hash, fit_reference_energies, force_rms,
@@ -205,17 +206,46 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
         _write_csv(out / "log.csv", state["history"])
         epochs.set_postfix(loss=f"{train_loss:.3g}", F_rmse=f"{valid['forces_rmse']:.1f}meV/A")
     return _finish(config, out, (all_frames, frames), (train_idx, valid_idx, test_idx),
-                   model_config, reference, valid_data, state, time.perf_counter() - started)
+                   model_config, reference, (train_data, valid_data), state,
+                   time.perf_counter() - started)
 
 
-def _finish(config, out, frames, splits, model_config, reference, valid_data: Batches, state,
-            seconds) -> TrainResult:
+def _refit_best(path: Path, data: tuple[Batches, Batches], batch_size: int):
+    """Add the closing energy refit (``_energy_refit``) to the best checkpoint, once: a
+    resumed run whose ``best.pt`` already has it keeps it. Returns the model and payload."""
+    from ..checkpoint import load_checkpoint
+
+    best, payload = load_checkpoint(path)
+    best.eval()
+    if "energy_refit_eV" in payload:
+        return best, payload
+    species = best.config.species
+    correction = energy_refit(best, data[0], species, batch_size)
+    best = with_energy_shifts(best, np.array(best.config.atomic_energy_shifts) + correction)
+    best.eval()
+    log.info("closing energy refit on the training frames: %s meV/atom added to the "
+             "reference energies", ", ".join(f"{s} {1e3 * c:+.2f}" for s, c in zip(
+                 best.config.symbols, correction)))
+    valid, _ = evaluate(best, data[1], batch_size)
+    payload = {**payload, "valid_metrics": valid,
+               "energy_refit_eV": _by_symbol(best.config.symbols, correction)}
+    save_checkpoint(path, best, epoch=payload["epoch"], valid_metrics=valid,
+                    energy_refit_eV=payload["energy_refit_eV"])
+    return best, payload
+
+
+def _finish(config, out, frames, splits, model_config, reference, data: tuple[Batches, Batches],
+            state, seconds) -> TrainResult:
     from ..checkpoint import load_checkpoint
 
     all_frames, frames = frames
-    best, payload = load_checkpoint(out / "best.pt")
-    best.eval()
     size = config.training.batch_size
+    valid_data = data[1]
+    if config.training.energy_refit:
+        best, payload = _refit_best(out / "best.pt", data, size)
+    else:
+        best, payload = load_checkpoint(out / "best.pt")
+        best.eval()
     _, valid_by_kind = evaluate(best, valid_data, size)
     test_frames = [frames[i] for i in splits[2]]
     if config.data.test_path is not None:
@@ -239,7 +269,8 @@ def _finish(config, out, frames, splits, model_config, reference, valid_data: Ba
                   "test_metrics_by_kind": test_by_kind or None,
                   "valid_metrics_by_kind": valid_by_kind or None,
                   "reference_energies": {"method": reference.method, "eV": _by_symbol(
-                      model_config.symbols, reference.energies)},
+                      model_config.symbols, reference.energies),
+                      "refit_eV": payload.get("energy_refit_eV")},
                   "best_epoch": payload["epoch"], "epochs": state["epoch"],
                   "train_config": config.to_dict(), "training_seconds": seconds,
                   "closest_pairs_A": closest_pairs((frames[i].atoms for i in splits[0]),

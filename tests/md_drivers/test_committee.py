@@ -8,6 +8,10 @@ from potentials import export
 from tests.structures import small_model, triclinic_cu_au
 
 
+# one worker builds the module-scoped fixture, once (pytest-xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("committee")
+
+
 @pytest.fixture(scope="module")
 def members(tmp_path_factory):
     folder = tmp_path_factory.mktemp("committee")

@@ -35,6 +35,10 @@ def small_box():
     return atoms
 
 
+# one worker builds the module-scoped fixture, once (pytest-xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("lammps_fix")
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lammps")

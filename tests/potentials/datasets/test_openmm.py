@@ -6,6 +6,10 @@ from potentials.datasets.openmm import (OpenMMSettings, _label, _protein_context
                                         generate_openmm, is_solvent, villin_pdb)
 
 
+# one worker builds the module-scoped fixture, once (pytest-xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("datasets_openmm")
+
+
 @pytest.fixture(scope="module")
 def frames():
     return generate_openmm(OpenMMSettings(temperatures=(300.0,), frames_per_temperature=2,
