@@ -55,7 +55,7 @@ class OptimSettings:
     the energy weight ``stage_two_energy_weight`` instead of ``energy_weight`` (MACE's
     "stage two"): forces are learnt first, then the energies are pinned; 0 switches it
     off. The defaults (forces 100 x energy, lr 0.01, a stage two of the last 20% at
-    energy weight 100) are the measured recipe of docs/training.md#the-default-recipe.
+    energy weight 300) are the measured recipe of docs/training.md#the-default-recipe.
 
     ``energy_refit``: after training, add to each species' reference energy (eV) the
     least-squares constant that removes the best model's mean per-atom energy error on
@@ -77,7 +77,7 @@ class OptimSettings:
     dtype: str = "float64"
     max_time: float | None = None
     stage_two_fraction: float = 0.2
-    stage_two_energy_weight: float = 100.0
+    stage_two_energy_weight: float = 300.0
     energy_refit: bool = True
 
     def __post_init__(self) -> None:
