@@ -23,7 +23,7 @@ def test_stage_two_weighs_energies_only_in_the_last_fraction():
     assert [energy_weight(settings, p) for p in (0.0, 0.74, 0.75, 1.0)] == [1, 1, 100, 100]
     off = OptimSettings(energy_weight=2.0, stage_two_fraction=0.0)
     assert energy_weight(off, 1.0) == 2.0
-    default = OptimSettings()      # the default recipe: the last 20% at weight 100
+    default = OptimSettings()      # the default recipe: the last 20% at weight 300
     assert [energy_weight(default, p) for p in (0.79, 0.8)] == [1.0, 300.0]
 
 
