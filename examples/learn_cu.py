@@ -4,11 +4,13 @@ vacancy cluster and the melt, round by round (``equiforce learn``).
     python examples/learn_cu.py [--rounds 3] [--out runs/learn-cu] [--quick]
 
 1. Starting data: the bulk and strained-bulk frames of the shipped ``cu-emt`` data set
-   (``equiforce data emt ... --seed 0``: 32-atom fcc cells, 300-1500 K, EMT labels).
+   (``equiforce data emt ... --seed 0``: 32-atom fcc cells, 300-1500 K, EMT labels) and
+   its isolated Cu atom, which sets the reference energy.
 2. Held-out, out-of-distribution test set, labelled by EMT from other seeds: a (111) slab
    at 600 and 1000 K, a tri-vacancy in a 108-atom cell at 600 and 1000 K, and the melt
    (108 atoms, 1500 K).
-3. ``equiforce learn``: every round, committee MD (3 members, cu-emt's architecture) of
+3. ``equiforce learn``: members trained with the default recipe (docs/training.md) at
+   cu-emt's architecture, 30 epochs; every round, committee MD (3 members) of
    the slab, the vacancy cluster and the melt; frames with a large force spread, no two
    alike, are labelled by EMT and the members are retrained from their last weights.
 
@@ -91,11 +93,12 @@ def write_inputs(out: Path, args) -> Path:
     cu_emt = generate_emt(EMTSettings(elements=("Cu",), frames_per_kind_and_temperature=per_kind,
                                       temperatures=(300.0, 900.0) if quick else
                                       (300.0, 600.0, 900.0, 1200.0, 1500.0),
-                                      seed=0, isolated_atoms=False,
+                                      seed=0,
                                       **({"equilibration_steps": 10, "stride": 5} if quick
                                          else {})))
-    write_frames(out / "bulk.extxyz", [f for f in cu_emt
-                                       if f.info["config_type"] in ("bulk", "strained")])
+    # the isolated atom gives the reference energy (docs/training.md#reference-energies)
+    write_frames(out / "bulk.extxyz", [f for f in cu_emt if f.info["config_type"]
+                                       in ("bulk", "strained", "isolated_atom")])
     melt_steps = 20 if quick else 1000
     liquid = melt(seed=11, steps=melt_steps)
     starts = {"slab": slab(), "vacancy_cluster": vacancy_cluster(), "melt": liquid}
@@ -112,12 +115,10 @@ def write_inputs(out: Path, args) -> Path:
               "radial_hidden": 8, "readout_hidden": 4} if quick else
              {"channels": 16, "num_layers": 2, "correlation": 3, "num_radial": 8,
               "radial_hidden": 32})
-    member = {"data": {"path": str(out / "bulk.extxyz"), "reference_energies": "fit",
-                       "split": [0.9, 0.1, 0.0]},
+    member = {"data": {"path": str(out / "bulk.extxyz"), "split": [0.9, 0.1, 0.0]},
               "model": {"species": [29], "cutoff": 4.5, "l_max": 1, **model},
-              "training": {"epochs": 2 if quick else 30, "batch_size": 4, "lr": 0.01,
-                           "forces_weight": 10.0, "stress_weight": 100.0, "dtype": "float64",
-                           "stage_two_fraction": 0.0, "energy_refit": False},
+              "training": {"epochs": 2 if quick else 30, "batch_size": 4,
+                           "stress_weight": 100.0, "dtype": "float64"},
               "output": str(out / "unused")}
     (out / "member.yaml").write_text(yaml.safe_dump(member, sort_keys=False))
     steps = 20 if quick else 300
