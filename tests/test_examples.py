@@ -13,6 +13,10 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from ase import Atoms
+from ase.calculators.emt import EMT
+
+from potentials import load
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,3 +149,10 @@ def test_learn_cu_reports_rounds_kinds_and_calibration(tmp_path):
     work = tmp_path / "learn-cu" / "work"
     assert (work / "round-001" / "labelled.extxyz").is_file()
     assert (work / "learning_curve.png").is_file()
+    # the members' reference energy is EMT's free Cu atom (the default recipe), not a fit
+    free_atom = Atoms("Cu")
+    free_atom.calc = EMT()
+    member = load(work / "round-000" / "member-0" / "deployed.pt")
+    reference = member.metadata["provenance"]["reference_energies"]
+    assert reference["method"] == "isolated"
+    assert reference["eV"]["Cu"] == pytest.approx(free_atom.get_potential_energy(), abs=1e-9)
