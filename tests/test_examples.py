@@ -6,12 +6,14 @@ runs as a real subprocess, so the script entry point itself stays covered.
 """
 import contextlib
 import io
+import json
 import runpy
 import subprocess
 import sys
 from pathlib import Path
 from unittest import mock
 
+import ase.io
 import pytest
 from ase import Atoms
 from ase.calculators.emt import EMT
@@ -156,3 +158,9 @@ def test_learn_cu_reports_rounds_kinds_and_calibration(tmp_path):
     reference = member.metadata["provenance"]["reference_energies"]
     assert reference["method"] == "isolated"
     assert reference["eV"]["Cu"] == pytest.approx(free_atom.get_potential_energy(), abs=1e-9)
+    # "frames total" counts what training learns from: the starting file less its free atom
+    start = ase.io.read(tmp_path / "learn-cu" / "bulk.extxyz", ":")
+    bound = [a for a in start if a.info["config_type"] != "isolated_atom"]
+    assert len(bound) == len(start) - 1
+    rounds = json.loads((work / "report.json").read_text())["rounds"]
+    assert rounds[0]["frames_total"] == len(bound)

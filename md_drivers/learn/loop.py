@@ -31,6 +31,7 @@ from ase import Atoms
 from potentials.datasets import write_frames
 from potentials.files import atomic_path, strict_json
 from potentials.train import TrainConfig, train
+from potentials.train.reference import is_isolated_atom
 
 from ._files import append_frame, read_frames, read_json, scalar_info, write_json
 from .config import LearnConfig
@@ -233,9 +234,14 @@ class _Round:
             plot_calibration(calib, self.work / f"calibration-round-{self.number:03d}.png",
                              f"round {self.number}: {len(calib['rmse'])} freshly labelled frames")
         return {"round": self.number, "frames_added": len(labelled),
-                "frames_total": len(read_frames(data)), "label_failures": len(failures),
+                "frames_total": self._training_frames(data), "label_failures": len(failures),
                 "failures": failures, "wall_seconds": sum(timings.values()),
                 "stage_seconds": timings, "test": test, "calibration": calib}
+
+    def _training_frames(self, data: Path) -> int:
+        """Frames of ``data`` training learns from (isolated atoms only set references)."""
+        cutoff = self._base().model.cutoff
+        return sum(not is_isolated_atom(atoms, cutoff) for atoms in read_frames(data))
 
     def _base(self) -> TrainConfig:
         return self.config.committee.base()

@@ -142,7 +142,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True,
     dtype = getattr(torch, settings.dtype)
     all_frames = read_frames(config.data.path, config.data.keys, config.model.species)
     # isolated atoms give reference energies; they carry nothing else to learn or test
-    frames = [f for f in all_frames if not is_isolated_atom(f, config.model.cutoff)]
+    frames = [f for f in all_frames if not is_isolated_atom(f.atoms, config.model.cutoff)]
     train_idx, valid_idx, test_idx = split_indices(len(frames), config.data.split, settings.seed)
     if len(train_idx) == 0 or len(valid_idx) == 0:
         raise ValueError(f"{config.data.path}: {len(frames)} frames leave no training or "
@@ -251,7 +251,7 @@ def _finish(config, out, frames, splits, model_config, reference, data: tuple[Ba
     if config.data.test_path is not None:
         test_frames = [f for f in read_frames(config.data.test_path, config.data.keys,
                                               config.model.species)
-                       if not is_isolated_atom(f, config.model.cutoff)]
+                       if not is_isolated_atom(f.atoms, config.model.cutoff)]
     if test_frames:
         test_data = Batches(test_frames, model_config, valid_data.dtype)
         test, test_by_kind = evaluate(best, test_data, size)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import numpy as np
+from ase import Atoms
 from ase.data import chemical_symbols
 
 from .data import Frame, fit_reference_energies
@@ -34,9 +35,8 @@ class ReferenceEnergies:
         self.method = method
 
 
-def is_isolated_atom(frame: Frame, cutoff: float) -> bool:
+def is_isolated_atom(atoms: Atoms, cutoff: float) -> bool:
     """One atom and no periodic image of it within ``cutoff`` (A)."""
-    atoms = frame.atoms
     if len(atoms) != 1:
         return False
     if not atoms.pbc.any():
@@ -51,7 +51,7 @@ def isolated_atom_energies(frames: Sequence[Frame], species: Sequence[int],
     one element that disagree (by more than 1 meV)."""
     found: dict[int, float] = {}
     for frame in frames:
-        if not is_isolated_atom(frame, cutoff):
+        if not is_isolated_atom(frame.atoms, cutoff):
             continue
         z = int(frame.atoms.numbers[0])
         if z in found and abs(found[z] - frame.energy) > 1e-3:
@@ -87,5 +87,5 @@ def reference_energies(frames: Sequence[Frame], species: Sequence[int], cutoff: 
                              f"{', '.join(missing)}")
         return ReferenceEnergies(np.array([isolated[z] for z in species]), "isolated")
     fit_on = [f for f in (fit_frames if fit_frames is not None else frames)
-              if not is_isolated_atom(f, cutoff)]
+              if not is_isolated_atom(f.atoms, cutoff)]
     return ReferenceEnergies(fit_reference_energies(fit_on, species), "fit")

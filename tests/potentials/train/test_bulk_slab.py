@@ -135,7 +135,7 @@ def test_the_run_ends_with_a_refit_that_lowers_its_training_energy_error(trained
     refit = np.array([payload["energy_refit_eV"][s] for s in ("Cu", "Au")])
     unrefit = with_energy_shifts(best, np.array(best.config.atomic_energy_shifts) - refit)
     config = bulk_slab_config(data, result.output, test_path=heldout, epochs=1)
-    frames = [f for f in read_frames(data) if not is_isolated_atom(f, 4.0)]
+    frames = [f for f in read_frames(data) if not is_isolated_atom(f.atoms, 4.0)]
     train_idx = split_indices(len(frames), config.data.split, config.training.seed)[0]
     train_data = Batches([frames[i] for i in train_idx], best.config, torch.float64)
     after = evaluate_errors(best.eval(), train_data, 4)[0]

@@ -20,7 +20,7 @@ OFFSETS = np.array([0.013, -0.021])   # eV per Cu, per Au atom
 @pytest.fixture(scope="module")
 def frames(tmp_path_factory):
     path = write_bulk_slab(tmp_path_factory.mktemp("refit") / "d.extxyz")
-    return [f for f in read_frames(path) if not is_isolated_atom(f, 4.0)]
+    return [f for f in read_frames(path) if not is_isolated_atom(f.atoms, 4.0)]
 
 
 def _model():
